@@ -1,0 +1,53 @@
+# The two commands: `make run` (embedded mode) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PRODUCTION_CHECK_ENV := DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=agora.example.com \
+	DJANGO_SECRET_KEY=check-deploy-only-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')
+
+.PHONY: install run test lint format check messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py fill --if-empty
+	@echo "Agora: http://127.0.0.1:8000  (run_cron.py runs the scheduled jobs beside the server)"
+	@trap 'kill 0' INT TERM EXIT; \
+		$(PY) run_cron.py & \
+		$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install
+	$(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(PRODUCTION_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file artifacts/schema.yml --validate --fail-on-warn
+	$(VENV)/bin/bandit -q -r accounts core config shop sitestore chat crowdfunding mailings blog run_cron.py -x '*/migrations/*' --severity-level medium
+
+test: lint check
+	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install
+	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts
+	$(PY) manage.py compilemessages -l ru --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles artifacts .coverage

@@ -1,0 +1,192 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts import services
+from accounts.models import User, UserSession
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    until = forms.DateTimeField(
+        label=_("Blocked until"),
+        required=False,
+        help_text=_("Leave empty for a block without an end date."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class DeleteInactiveForm(forms.Form):
+    days = forms.IntegerField(label=_("No login for at least this many days"), min_value=1, initial=365)
+
+
+def _intermediate(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, form: forms.Form, title: str, action: str
+) -> HttpResponse:
+    return render(
+        request,
+        "admin/accounts/user/action_form.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class UserSessionInline(admin.TabularInline):
+    model = UserSession
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "ip_address", "user_agent"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = [
+        "username",
+        "email",
+        "phone",
+        "get_full_name",
+        "is_active",
+        "is_blocked",
+        "blocked_until",
+        "is_staff",
+        "date_joined",
+        "last_login",
+    ]
+    list_filter = ["is_active", "is_blocked", "is_staff", "is_superuser", "groups", "newsletter", "date_joined"]
+    search_fields = ["username", "email", "phone", "last_name", "first_name", "middle_name"]
+    ordering = ["-date_joined"]
+    readonly_fields = [
+        "last_login",
+        "date_joined",
+        "email_confirmed_at",
+        "is_blocked",
+        "blocked_reason",
+        "blocked_until",
+        "blocked_at",
+    ]
+    inlines = [UserSessionInline]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (
+            _("Personal info"),
+            {
+                "fields": [
+                    "last_name",
+                    "first_name",
+                    "middle_name",
+                    "email",
+                    "phone",
+                    "birth_date",
+                    "avatar",
+                    "bundled_avatar",
+                    "newsletter",
+                ]
+            },
+        ),
+        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (_("Block"), {"fields": ["is_blocked", "blocked_reason", "blocked_until", "blocked_at"]}),
+        (_("Important dates"), {"fields": ["last_login", "date_joined", "email_confirmed_at"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "username",
+                    "email",
+                    "phone",
+                    "last_name",
+                    "first_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ],
+            },
+        )
+    ]
+    actions = ["activate", "deactivate", "block", "unblock", "delete_inactive", "send_test_email"]
+
+    @admin.display(description=_("full name"))
+    def get_full_name(self, obj: User) -> str:
+        return obj.get_full_name()
+
+    @admin.action(description=_("Activate selected users"), permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = services.users_set_active(users=queryset, active=True, actor=request.user, request=request)
+        self.message_user(request, ngettext("%d user activated.", "%d users activated.", count) % count)
+
+    @admin.action(description=_("Deactivate selected users"), permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = services.users_set_active(
+            users=queryset.exclude(pk=request.user.pk), active=False, actor=request.user, request=request
+        )
+        self.message_user(request, ngettext("%d user deactivated.", "%d users deactivated.", count) % count)
+
+    @admin.action(description=_("Block selected users…"), permissions=["change"])
+    def block(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        queryset = queryset.exclude(pk=request.user.pk)
+        form = BlockForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            blocked = 0
+            for user in queryset:
+                try:
+                    services.user_block(
+                        user=user,
+                        reason=form.cleaned_data["reason"],
+                        until=form.cleaned_data["until"],
+                        actor=request.user,
+                        request=request,
+                    )
+                except ValidationError as error:
+                    self.message_user(request, "; ".join(error.messages), messages.ERROR)
+                    return None
+                blocked += 1
+            self.message_user(request, ngettext("%d user blocked.", "%d users blocked.", blocked) % blocked)
+            return None
+        return _intermediate(self, request, queryset, form, _("Block users"), "block")
+
+    @admin.action(description=_("Unblock selected users"), permissions=["change"])
+    def unblock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset.filter(is_blocked=True):
+            services.user_unblock(user=user, actor=request.user, request=request)
+            count += 1
+        self.message_user(request, ngettext("%d user unblocked.", "%d users unblocked.", count) % count)
+
+    @admin.action(description=_("Delete selected users inactive for N days…"), permissions=["delete"])
+    def delete_inactive(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        form = DeleteInactiveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            count = services.users_delete_inactive(
+                users=queryset, days=form.cleaned_data["days"], actor=request.user, request=request
+            )
+            self.message_user(request, ngettext("%d user deleted.", "%d users deleted.", count) % count)
+            return None
+        return _intermediate(self, request, queryset, form, _("Delete inactive users"), "delete_inactive")
+
+    @admin.action(description=_("Send a test email to selected users"), permissions=["change"])
+    def send_test_email(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset:
+            services.user_test_email_send(user=user, actor=request.user, request=request)
+            count += 1
+        self.message_user(request, ngettext("%d test email sent.", "%d test emails sent.", count) % count)

@@ -1,0 +1,89 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import User
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=30)
+    email = serializers.EmailField()
+    phone = serializers.CharField(max_length=30)
+    last_name = serializers.CharField(max_length=150)
+    first_name = serializers.CharField(max_length=150)
+    middle_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    password = serializers.CharField(write_only=True, trim_whitespace=False)
+    password_confirm = serializers.CharField(write_only=True, trim_whitespace=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["password"] != attrs["password_confirm"]:
+            raise serializers.ValidationError({"password_confirm": [_("The two passwords do not match.")]})
+        return attrs
+
+
+class ConfirmSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    code = serializers.CharField(min_length=6, max_length=6)
+
+
+class ResendSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class LoginSerializer(serializers.Serializer):
+    login = serializers.CharField(max_length=254, help_text=_("Email, phone or username."))
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class UsernameLoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class UserPublicSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+    avatar_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "middle_name", "full_name", "avatar_url"]
+        read_only_fields = fields
+
+
+class UserMeSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(source="get_full_name", read_only=True)
+    avatar_url = serializers.CharField(read_only=True)
+    groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "phone",
+            "last_name",
+            "first_name",
+            "middle_name",
+            "full_name",
+            "birth_date",
+            "newsletter",
+            "avatar_url",
+            "groups",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "username", "email", "full_name", "avatar_url", "groups", "date_joined"]
+        # Validation of these lives in the service (phone normalisation, uniqueness).
+        extra_kwargs = {"phone": {"validators": []}}

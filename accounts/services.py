@@ -1,0 +1,531 @@
+"""Every write to accounts goes through these functions."""
+
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import BUNDLED_AVATARS, EmailConfirmation, User, UserSession
+from accounts.selectors import user_by_login
+from accounts.validators import normalize_phone
+from core.emails import email_send
+from core.request_info import client_ip
+from core.services import audit_record
+
+DEFAULT_GROUP = "user"
+
+
+# --- Registration and email confirmation ---------------------------------------------------
+
+
+def user_register(
+    *,
+    username: str,
+    email: str,
+    phone: str,
+    last_name: str,
+    first_name: str,
+    middle_name: str = "",
+    password: str,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an inactive account in the ``user`` group and email it a confirmation code."""
+    user = User(
+        username=username.strip(),
+        email=email.strip(),
+        phone=normalize_phone(phone),
+        last_name=last_name.strip(),
+        first_name=first_name.strip(),
+        middle_name=middle_name.strip(),
+        is_active=False,
+    )
+    errors: dict[str, list] = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        errors.setdefault("password", []).extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        user.groups.add(Group.objects.get(name=DEFAULT_GROUP))
+        audit_record(action="accounts.registered", actor=user, target=user, request=request)
+        _confirmation_issue(user=user)
+    return user
+
+
+def _confirmation_hash(*, user: User, code: str) -> str:
+    return salted_hmac("accounts.email-confirmation", f"{user.pk}:{code}").hexdigest()
+
+
+def _confirmation_issue(*, user: User) -> None:
+    """Store a fresh code (replacing any old one) and email it once the transaction commits."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    EmailConfirmation.objects.update_or_create(
+        user=user,
+        defaults={
+            "code_hash": _confirmation_hash(user=user, code=code),
+            "sent_at": now,
+            "expires_at": now + settings.ACCOUNTS_CONFIRMATION_CODE_TTL,
+            "failed_attempts": 0,
+        },
+    )
+    link = settings.SITE_URL + reverse(
+        "accounts:confirm-link", args=[urlsafe_base64_encode(force_bytes(user.pk)), code]
+    )
+    context = {"user": user, "code": code, "link": link, "minutes": 15}
+    transaction.on_commit(lambda: email_send(to=[user.email], template="accounts/email/confirmation", context=context))
+
+
+def confirmation_cooldown_left(*, user: User) -> int:
+    """Seconds until another code may be sent to this unconfirmed account (0: now)."""
+    confirmation = EmailConfirmation.objects.filter(user=user).first()
+    if confirmation is None:
+        return 0
+    ready_at = confirmation.sent_at + settings.ACCOUNTS_CONFIRMATION_RESEND_COOLDOWN
+    return max(0, int((ready_at - timezone.now()).total_seconds() + 0.999))
+
+
+def email_confirmation_resend(*, email: str) -> None:
+    """Send a new code to an unconfirmed account, honouring the cool-down.
+
+    An unknown or already confirmed email is answered the same way as a known one, so the
+    form does not reveal which addresses are registered.
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=False, email_confirmed_at=None).first()
+    if user is None:
+        return
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        seconds = confirmation_cooldown_left(user=user)
+        if seconds:
+            raise ValidationError(
+                _("Please wait %(seconds)s seconds before asking for another code."),
+                code="cooldown",
+                params={"seconds": seconds},
+            )
+        _confirmation_issue(user=user)
+
+
+def email_confirmation_confirm(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+    """Activate the account whose pending code matches; wrong codes count towards the limit."""
+    invalid = ValidationError(
+        _("The code is wrong or has expired. Check the email or ask for a new code."), code="invalid_code"
+    )
+    user = User.objects.filter(email__iexact=(email or "").strip(), is_active=False, email_confirmed_at=None).first()
+    if user is None:
+        raise invalid
+    with transaction.atomic():
+        confirmation = EmailConfirmation.objects.select_for_update().filter(user=user).first()
+        usable = (
+            confirmation is not None
+            and confirmation.expires_at > timezone.now()
+            and confirmation.failed_attempts < settings.ACCOUNTS_CONFIRMATION_MAX_TRIES
+        )
+        matches = usable and constant_time_compare(
+            confirmation.code_hash, _confirmation_hash(user=user, code=(code or "").strip())
+        )
+        if matches:
+            user.is_active = True
+            user.email_confirmed_at = timezone.now()
+            user.save(update_fields=["is_active", "email_confirmed_at"])
+            confirmation.delete()
+            audit_record(action="accounts.email_confirmed", actor=user, target=user, request=request)
+            return user
+        if usable:
+            EmailConfirmation.objects.filter(pk=confirmation.pk).update(failed_attempts=F("failed_attempts") + 1)
+    # Raised after the block commits, so the wrong try is counted.
+    raise invalid
+
+
+def unconfirmed_registrations_purge() -> int:
+    """Delete accounts never confirmed within the allowed time, freeing their email and phone."""
+    cutoff = timezone.now() - settings.ACCOUNTS_UNCONFIRMED_TTL
+    stale = User.objects.filter(
+        is_active=False, email_confirmed_at=None, last_login=None, date_joined__lt=cutoff, is_superuser=False
+    )
+    deleted, _counts = stale.delete()
+    return deleted
+
+
+# --- Login, sessions and tokens ------------------------------------------------------------
+
+
+class LoginError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class LoginLockedOut(LoginError):
+    pass
+
+
+@dataclass
+class LoginBlocked(LoginError):
+    message: str
+    reason: str
+    until: datetime | None
+    status: int = 403
+
+
+def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
+    """Check credentials through Django's ``authenticate`` so django-axes counts every try.
+
+    Raises ``LoginError``. A blocked or unconfirmed account is only named as such after its
+    password was checked, so the answer never reveals which logins exist.
+    """
+    login = (login or "").strip()
+    if "@" in login:
+        login = login.lower()
+    elif normalize_phone(login).startswith("+"):
+        login = normalize_phone(login)
+    user = authenticate(request=request, username=login, password=password or "")
+    if user is not None:
+        return user
+    if getattr(request, "axes_locked_out", False):
+        audit_record(action="accounts.locked_out", request=request, details={"login": login})
+        raise LoginLockedOut(
+            _("Too many failed attempts. Try again in %(minutes)s minutes.")
+            % {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+            status=429,
+        )
+    candidate = user_by_login(login)
+    if candidate is not None and candidate.check_password(password or ""):
+        if candidate.block_is_current:
+            audit_record(action="accounts.login_blocked", actor=candidate, target=candidate, request=request)
+            raise LoginBlocked(
+                message=block_message(candidate), reason=candidate.blocked_reason, until=candidate.blocked_until
+            )
+        if not candidate.is_active:
+            raise LoginError(_("This account is not active. Confirm your email with the code we sent you."), status=403)
+    audit_record(action="accounts.login_failed", target=candidate, request=request, details={"login": login})
+    raise LoginError(_("Wrong login or password."), status=401)
+
+
+def block_message(user: User) -> str:
+    if user.blocked_until:
+        until = timezone.localtime(user.blocked_until).strftime("%Y-%m-%d %H:%M %Z")
+        return _("Your account is blocked until %(until)s. Reason: %(reason)s") % {
+            "until": until,
+            "reason": user.blocked_reason,
+        }
+    return _("Your account is blocked. Reason: %(reason)s") % {"reason": user.blocked_reason}
+
+
+def session_login(*, request: HttpRequest, user: User, remember: bool = False) -> None:
+    """Start a web session (a new session id), then end the oldest beyond ACCOUNTS_MAX_SESSIONS."""
+    login(request, user, backend="accounts.backends.LoginBackend")
+    request.session.set_expiry(settings.SESSION_REMEMBER_AGE if remember else 0)
+    request.session.save()
+    with transaction.atomic():
+        # Lock the user row so that two simultaneous logins cannot both stay under the cap.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        UserSession.objects.update_or_create(
+            session_key=request.session.session_key,
+            defaults={
+                "user": user,
+                "ip_address": client_ip(request),
+                "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
+            },
+        )
+        sessions = list(user.active_sessions.order_by("-created_at", "-id"))
+        for old in sessions[settings.ACCOUNTS_MAX_SESSIONS :]:
+            _session_end(old)
+        audit_record(action="accounts.login", actor=user, target=user, request=request, details={"channel": "web"})
+
+
+def session_logout(*, request: HttpRequest) -> None:
+    user = request.user
+    if user.is_authenticated:
+        with transaction.atomic():
+            UserSession.objects.filter(session_key=request.session.session_key).delete()
+            audit_record(action="accounts.logout", actor=user, target=user, request=request)
+    logout(request)
+
+
+def _session_store() -> type[SessionBase]:
+    return import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+
+
+def _session_end(user_session: UserSession) -> None:
+    _session_store()(session_key=user_session.session_key).delete()
+    user_session.delete()
+
+
+def _sessions_end(*, user: User, keep: str | None = None) -> None:
+    for user_session in user.active_sessions.exclude(session_key=keep or ""):
+        _session_end(user_session)
+
+
+def token_pair_issue(*, request: HttpRequest, user: User) -> dict[str, str]:
+    """JWT access + refresh tokens for an API login, recorded in the audit trail."""
+    refresh = RefreshToken.for_user(user)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        audit_record(action="accounts.login", actor=user, target=user, request=request, details={"channel": "api"})
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def refresh_token_revoke(*, token: str, user: User) -> None:
+    """Blacklist one refresh token (API logout); a token of someone else is refused."""
+    try:
+        refresh = RefreshToken(token)
+    except TokenError:
+        raise ValidationError({"refresh": [_("The token is invalid or expired.")]}) from None
+    if str(refresh.payload.get("user_id")) != str(user.pk):
+        raise ValidationError({"refresh": [_("This token does not belong to you.")]})
+    refresh.blacklist()
+    audit_record(action="accounts.logout", actor=user, target=user, details={"channel": "api"})
+
+
+def _tokens_revoke(*, user: User) -> None:
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+# --- Profile, avatar, password, deletion ---------------------------------------------------
+
+PROFILE_FIELDS = ("last_name", "first_name", "middle_name", "phone", "birth_date", "newsletter")
+
+
+def user_profile_update(*, user: User, data: dict[str, Any], request: HttpRequest | None = None) -> User:
+    """Change the editable profile fields; validation errors change nothing."""
+    unknown = set(data) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    changed = []
+    for name, value in data.items():
+        if name == "phone":
+            value = normalize_phone(value)
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed.append(name)
+    if not changed:
+        return user
+    try:
+        user.full_clean(exclude=["password", "avatar"])
+    except ValidationError:
+        user.refresh_from_db(fields=list(changed))
+        raise
+    with transaction.atomic():
+        user.save(update_fields=changed)
+        audit_record(
+            action="accounts.profile_updated", actor=user, target=user, request=request, details={"fields": changed}
+        )
+    return user
+
+
+def _avatar_image(upload: UploadedFile) -> bytes:
+    """Verify the upload is a real image with Pillow and shrink it to at most AVATAR_MAX_SIDE."""
+    if upload.size > settings.AVATAR_MAX_MB * 1024 * 1024:
+        raise ValidationError(
+            {"avatar": [_("The image is too large: at most %(mb)s MB.") % {"mb": settings.AVATAR_MAX_MB}]}
+        )
+    if not upload.size:
+        raise ValidationError({"avatar": [_("The file is empty.")]})
+    try:
+        upload.seek(0)
+        Image.open(upload).verify()
+        upload.seek(0)
+        image = Image.open(upload)
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError({"avatar": [_("Upload a valid image (PNG, JPEG, GIF or WebP).")]}) from None
+    image = image.convert("RGBA")
+    image.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
+    output = io.BytesIO()
+    image.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def user_avatar_set(
+    *, user: User, upload: UploadedFile | None = None, bundled: str = "", request: HttpRequest | None = None
+) -> User:
+    """Use an uploaded image or one of the bundled avatars; the previous upload is deleted."""
+    if upload is None and bundled not in BUNDLED_AVATARS:
+        raise ValidationError({"bundled_avatar": [_("Choose one of the offered avatars.")]})
+    content = _avatar_image(upload) if upload is not None else None
+    old_file = user.avatar.name if user.avatar else ""
+    with transaction.atomic():
+        if content is not None:
+            user.avatar.save("avatar.png", ContentFile(content), save=False)
+            user.bundled_avatar = ""
+        else:
+            user.avatar = ""
+            user.bundled_avatar = bundled
+        user.save(update_fields=["avatar", "bundled_avatar"])
+        audit_record(action="accounts.avatar_changed", actor=user, target=user, request=request)
+        if old_file:
+            storage = user.avatar.storage
+            transaction.on_commit(lambda: storage.delete(old_file))
+    return user
+
+
+def user_password_set(*, user: User, password: str, request: HttpRequest | None = None, reason: str = "change") -> User:
+    """Set a new password (change or reset): other sessions and all API tokens end."""
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _tokens_revoke(user=user)
+        current = request.session.session_key if request is not None and reason == "change" else None
+        _sessions_end(user=user, keep=current)
+        audit_record(action=f"accounts.password_{reason}", actor=user, target=user, request=request)
+    return user
+
+
+def user_delete(*, user: User, password: str, request: HttpRequest | None = None) -> None:
+    """Delete one's own account after re-entering the password."""
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": [_("The password is not correct.")]})
+    avatar_name = user.avatar.name if user.avatar else ""
+    storage = user.avatar.storage
+    with transaction.atomic():
+        _tokens_revoke(user=user)
+        _sessions_end(user=user)
+        audit_record(
+            action="accounts.deleted", actor=None, target=user, request=request, details={"username": user.username}
+        )
+        user.delete()
+        if avatar_name:
+            transaction.on_commit(lambda: storage.delete(avatar_name))
+
+
+# --- Moderation (admin and managers) -------------------------------------------------------
+
+
+def user_block(
+    *, user: User, reason: str, until: datetime | None, actor: User | None, request: HttpRequest | None = None
+) -> User:
+    """Block with a reason and optional end: sessions and tokens end now; the user is emailed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give a reason for the block.")]})
+    if until is not None and until <= timezone.now():
+        raise ValidationError({"until": [_("The end of the block must be in the future.")]})
+    with transaction.atomic():
+        user.is_blocked = True
+        user.blocked_reason = reason
+        user.blocked_until = until
+        user.blocked_at = timezone.now()
+        user.save(update_fields=["is_blocked", "blocked_reason", "blocked_until", "blocked_at"])
+        _tokens_revoke(user=user)
+        _sessions_end(user=user)
+        audit_record(
+            action="accounts.blocked",
+            actor=actor,
+            target=user,
+            request=request,
+            details={"reason": reason, "until": until.isoformat() if until else None},
+        )
+        context = {"user": user, "reason": reason, "until": until}
+        transaction.on_commit(lambda: email_send(to=[user.email], template="accounts/email/blocked", context=context))
+    return user
+
+
+def user_unblock(*, user: User, actor: User | None, request: HttpRequest | None = None) -> User:
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, is_blocked=True).update(
+            is_blocked=False, blocked_reason="", blocked_until=None, blocked_at=None
+        )
+        if updated:
+            audit_record(action="accounts.unblocked", actor=actor, target=user, request=request)
+    user.refresh_from_db(fields=["is_blocked", "blocked_reason", "blocked_until", "blocked_at"])
+    return user
+
+
+def expired_blocks_lift() -> int:
+    """Unblock everyone whose block end has passed. The conditional update makes reruns no-ops."""
+    lifted = 0
+    for user in User.objects.filter(is_blocked=True, blocked_until__lte=timezone.now()):
+        with transaction.atomic():
+            updated = User.objects.filter(pk=user.pk, is_blocked=True, blocked_until__lte=timezone.now()).update(
+                is_blocked=False, blocked_reason="", blocked_until=None, blocked_at=None
+            )
+            if updated:
+                audit_record(action="accounts.unblocked", target=user, details={"automatic": True})
+                lifted += 1
+    return lifted
+
+
+def users_set_active(
+    *, users: QuerySet[User], active: bool, actor: User | None, request: HttpRequest | None = None
+) -> int:
+    with transaction.atomic():
+        changed = list(users.exclude(is_active=active).values_list("pk", flat=True))
+        User.objects.filter(pk__in=changed).update(is_active=active)
+        if not active:
+            for user in User.objects.filter(pk__in=changed):
+                _tokens_revoke(user=user)
+                _sessions_end(user=user)
+        audit_record(
+            action="accounts.activated" if active else "accounts.deactivated",
+            actor=actor,
+            request=request,
+            details={"users": changed},
+        )
+    return len(changed)
+
+
+def users_delete_inactive(
+    *, users: QuerySet[User], days: int, actor: User | None, request: HttpRequest | None = None
+) -> int:
+    """Delete, among ``users``, accounts with no login for ``days`` days (never staff)."""
+    if days < 1:
+        raise ValidationError({"days": [_("Enter a number of days of at least 1.")]})
+    cutoff = timezone.now() - timedelta(days=days)
+    stale = users.filter(is_staff=False, is_superuser=False).filter(
+        Q(last_login__lt=cutoff) | Q(last_login=None, date_joined__lt=cutoff)
+    )
+    with transaction.atomic():
+        names = list(stale.values_list("username", flat=True))
+        for user in stale:
+            _tokens_revoke(user=user)
+            _sessions_end(user=user)
+        User.objects.filter(username__in=names).delete()
+        audit_record(
+            action="accounts.inactive_deleted", actor=actor, request=request, details={"days": days, "users": names}
+        )
+    return len(names)
+
+
+def user_test_email_send(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        audit_record(action="accounts.test_email_sent", actor=actor, target=user, request=request)
+        transaction.on_commit(
+            lambda: email_send(to=[user.email], template="accounts/email/test", context={"user": user})
+        )

@@ -1,0 +1,210 @@
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import (
+    AvatarForm,
+    ConfirmForm,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordResetSetForm,
+    ProfileForm,
+    RegistrationForm,
+    ResendForm,
+    apply_errors,
+)
+from accounts.models import BUNDLED_AVATARS, User
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {name: value for name, value in form.cleaned_data.items() if name != "password_confirm"}
+        try:
+            user = services.user_register(**data, request=request)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("We have sent a 6-digit code to %(email)s.") % {"email": user.email})
+            return redirect(f"{reverse('accounts:confirm')}?email={user.email}")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+def _confirm_page(request: HttpRequest, form: ConfirmForm) -> HttpResponse:
+    email = form["email"].value() or ""
+    user = User.objects.filter(email__iexact=email, is_active=False, email_confirmed_at=None).first()
+    cooldown = services.confirmation_cooldown_left(user=user) if user else 0
+    return render(request, "accounts/confirm.html", {"form": form, "cooldown": cooldown, "email": email})
+
+
+def confirm(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                services.email_confirmation_confirm(
+                    email=form.cleaned_data["email"], code=form.cleaned_data["code"], request=request
+                )
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Your email is confirmed. You can log in now."))
+                return redirect("accounts:login")
+    else:
+        form = ConfirmForm(initial={"email": request.GET.get("email", "")})
+    return _confirm_page(request, form)
+
+
+def confirm_link(request: HttpRequest, uidb64: str, code: str) -> HttpResponse:
+    """The emailed link pre-fills the form; confirming still takes a POST (link scanners GET)."""
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+    return _confirm_page(request, ConfirmForm(initial={"email": user.email, "code": code}))
+
+
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a valid email address."))
+        return redirect("accounts:confirm")
+    email = form.cleaned_data["email"]
+    try:
+        services.email_confirmation_resend(email=email)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("If %(email)s awaits confirmation, a new code is on its way.") % {"email": email})
+    return redirect(f"{reverse('accounts:confirm')}?email={email}")
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = ""
+    form = LoginForm(request.POST or None)
+    blocked = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_attempt(
+                request=request, login=form.cleaned_data["login"], password=form.cleaned_data["password"]
+            )
+        except services.LoginBlocked as error:
+            blocked = error
+        except services.LoginError as error:
+            form.add_error(None, error.message)
+        else:
+            services.session_login(request=request, user=user, remember=form.cleaned_data["remember"])
+            return redirect(next_url or "core:home")
+    return render(request, "accounts/login.html", {"form": form, "next": next_url, "blocked": blocked})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    services.session_logout(request=request)
+    messages.info(request, _("You have logged out."))
+    return redirect("core:home")
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_profile_update(user=user, data=form.cleaned_data, request=request)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "avatar_form": AvatarForm(), "bundled_avatars": BUNDLED_AVATARS},
+    )
+
+
+@login_required
+@require_POST
+def avatar(request: HttpRequest) -> HttpResponse:
+    form = AvatarForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.user_avatar_set(
+                user=request.user,
+                upload=form.cleaned_data["avatar"],
+                bundled=form.cleaned_data["bundled_avatar"],
+                request=request,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Your avatar is updated."))
+    else:
+        messages.error(request, _("Upload an image or pick one of the offered avatars."))
+    return redirect("accounts:profile")
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_password_set(user=request.user, password=form.cleaned_data["new_password1"], request=request)
+        # Keep this session: it was just re-authenticated by the old password.
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password is changed."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_delete(user=request.user, password=form.cleaned_data["password"], request=request)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            logout(request)
+            messages.info(request, _("Your account has been deleted."))
+            return redirect("core:home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+@login_required
+def public_profile(request: HttpRequest, username: str) -> HttpResponse:
+    person = get_object_or_404(User, username=username, is_active=True)
+    return render(request, "accounts/public_profile.html", {"person": person})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    html_email_template_name = "accounts/email/password_reset.html"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = PasswordResetSetForm
+    success_url = reverse_lazy("accounts:password-reset-complete")

@@ -1,0 +1,20 @@
+"""Settings for the test suite: SQLite by default, PostgreSQL/Redis when their URLs are set."""
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, DATABASES
+
+DEBUG = False
+SECRET_KEY = "test-only-key-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+
+# Fast hashing: the suite creates many users; the production hasher is not under test here.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A file-backed SQLite test database lets a separate process (the Celery worker test, the
+# browser tests' live server) see committed rows; the in-memory default would not.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".pytest-db.sqlite3")}
+
+MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"
+BACKUP_DIR = BASE_DIR / "artifacts" / "test-backups"
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
+
+# Each app that has demo data adds its filler here, in dependency order.
+FILLERS = ["accounts.demo.fill"]
+
+
+class Command(BaseCommand):
+    help = "Create demo data for every app (idempotent). --scale N makes N times more, for benchmarks."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--scale", type=int, default=1)
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when users already exist.")
+
+    def handle(self, *args, scale: int, if_empty: bool, **options) -> None:
+        if scale < 1:
+            raise CommandError("--scale must be at least 1")
+        from accounts.models import User
+
+        if if_empty and User.objects.exists():
+            self.stdout.write("Data already present; demo data not added.")
+            return
+        for filler in FILLERS:
+            import_string(filler)(scale=scale, stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,74 @@
+"""The one list of scheduled jobs.
+
+Each job is a plain function in its owning app. The list is served three ways: to Celery beat
+(``celery_beat_schedule``), to ``run_cron.py`` (``core.jobs``) and to django-crontab's
+``CRONJOBS`` (``crontab_jobs``). This module is imported by settings, so it must not import
+Django models.
+"""
+
+from dataclasses import dataclass
+
+from celery.schedules import crontab
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    function: str
+    cron: str
+    description: str
+
+    def crontab(self) -> crontab:
+        minute, hour, day_of_month, month_of_year, day_of_week = self.cron.split()
+        return crontab(
+            minute=minute,
+            hour=hour,
+            day_of_month=day_of_month,
+            month_of_year=month_of_year,
+            day_of_week=day_of_week,
+        )
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        name="accounts.purge_unconfirmed_registrations",
+        function="accounts.jobs.purge_unconfirmed_registrations",
+        cron="*/5 * * * *",
+        description="Delete registrations not confirmed within 15 minutes.",
+    ),
+    Job(
+        name="accounts.lift_expired_blocks",
+        function="accounts.jobs.lift_expired_blocks",
+        cron="* * * * *",
+        description="Unblock users whose block end date has passed.",
+    ),
+    Job(
+        name="core.purge_audit_events",
+        function="core.jobs.purge_audit_events",
+        cron="17 3 * * *",
+        description="Delete audit events older than AUDIT_RETENTION_DAYS.",
+    ),
+)
+
+
+def job_by_name(name: str) -> Job:
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(name)
+
+
+def celery_beat_schedule() -> dict[str, dict]:
+    return {
+        job.name: {
+            "task": "core.run_scheduled_job",
+            "schedule": job.crontab(),
+            "args": (job.name,),
+            "options": {"expires": 300},
+        }
+        for job in JOBS
+    }
+
+
+def crontab_jobs() -> list[tuple]:
+    return [(job.cron, "core.jobs.run_job", [job.name]) for job in JOBS]

@@ -1,0 +1,30 @@
+"""Reads for the home page."""
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils.module_loading import import_string
+
+from core.sections import SECTIONS
+
+HOME_STATS_CACHE_KEY = "core:home-stats"
+HOME_STATS_TIMEOUT = 60
+
+
+def home_page_data() -> dict:
+    """One widget per section with its live numbers, and the member count.
+
+    Cached for a minute: the home page is the hottest page and the numbers need not be exact.
+    """
+    stats = cache.get(HOME_STATS_CACHE_KEY)
+    if stats is None:
+        stats = {
+            "sections": {
+                section.key: [(str(label), value) for label, value in import_string(section.stats)()]
+                for section in SECTIONS
+                if section.stats
+            },
+            "members": get_user_model().objects.filter(is_active=True).count(),
+        }
+        cache.set(HOME_STATS_CACHE_KEY, stats, HOME_STATS_TIMEOUT)
+    widgets = [{"section": section, "stats": stats["sections"].get(section.key, [])} for section in SECTIONS]
+    return {"widgets": widgets, "members": stats["members"]}

@@ -1,0 +1,22 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from core.selectors import home_page_data
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", home_page_data())
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # API clients get the API's error shape even for routes that do not exist.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": 404, "message": _("Not found.")}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": 500, "message": _("Server error.")}, status=500)
+    return render(request, "500.html", status=500)

@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Broker-less scheduler for the embedded mode: runs the jobs of ``core.schedule`` when due.
+
+    python run_cron.py          loop forever, running each job when its schedule fires
+    python run_cron.py --once   run every job that is due now, once, and exit
+    python run_cron.py --list   print the schedule
+
+Several copies may run at once (or beside Celery beat): each due run is claimed in the database
+by exactly one of them, and every job is idempotent anyway.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run the jobs that are due now and exit")
+    mode.add_argument("--list", action="store_true", help="print the schedule and exit")
+    parser.add_argument("--interval", type=float, default=20.0, help="seconds between checks in the loop")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    import django
+
+    django.setup()
+    from django.db import close_old_connections
+
+    from core.jobs import run_due_jobs
+    from core.schedule import JOBS
+
+    if args.list:
+        for job in JOBS:
+            print(f"{job.cron:<15} {job.name:<45} {job.description}")
+        return 0
+    if args.once:
+        ran = run_due_jobs()
+        print("ran: " + (", ".join(ran) if ran else "nothing was due"))
+        return 0
+
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"run_cron: {len(JOBS)} jobs, checking every {args.interval:g} s", flush=True)
+    while not stopping:
+        close_old_connections()
+        for name in run_due_jobs():
+            print(f"run_cron: ran {name}", flush=True)
+        deadline = time.monotonic() + args.interval
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
