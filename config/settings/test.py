@@ -18,3 +18,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"
 BACKUP_DIR = BASE_DIR / "artifacts" / "test-backups"
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Serve static files from the finders (no collectstatic needed for the browser tests' live server).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

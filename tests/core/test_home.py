@@ -1,0 +1,16 @@
+import pytest
+from django.urls import reverse
+
+from core.sections import SECTIONS
+
+
+@pytest.mark.django_db
+def test_home_page_shows_navigation_and_a_widget_per_section(client):
+    response = client.get(reverse("core:home"))
+    content = response.content.decode()
+    assert response.status_code == 200
+    for section in SECTIONS:
+        assert f'id="section-{section.key}"' in content
+        assert str(section.title) in content
+    assert reverse("accounts:login") in content
+    assert reverse("accounts:register") in content
