@@ -51,9 +51,9 @@ def fill(*, scale: int, stdout) -> None:
             )
             user.set_password(DEMO_PASSWORD)
             user.save()
-            user.groups.add(Group.objects.get(name="user"))
+            user.groups.add(Group.objects.get_or_create(name="user")[0])
             if group != "user":
-                user.groups.add(Group.objects.get(name=group))
+                user.groups.add(Group.objects.get_or_create(name=group)[0])
         created.append((username, group))
     if created:
         stdout.write(f"Demo users (password {DEMO_PASSWORD}):")

@@ -77,7 +77,7 @@ def user_register(
     user.set_password(password)
     with transaction.atomic():
         user.save()
-        user.groups.add(Group.objects.get(name=DEFAULT_GROUP))
+        user.groups.add(Group.objects.get_or_create(name=DEFAULT_GROUP)[0])
         audit_record(action="accounts.registered", actor=user, target=user, request=request)
         _confirmation_issue(user=user)
     return user

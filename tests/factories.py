@@ -27,5 +27,6 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create:
             return
         for name in ["user", *(extracted or [])]:
-            self.groups.add(Group.objects.get(name=name))
+            # get_or_create: transactional tests flush the groups the data migration made.
+            self.groups.add(Group.objects.get_or_create(name=name)[0])
         self.save()

@@ -1,0 +1,75 @@
+"""A real Celery worker, on a real Redis broker, executes a real task against the test database."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+from django.utils import timezone
+
+from accounts.models import User
+from tests.factories import UserFactory
+from tests.processes import child_database_env
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def broker_url() -> str:
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required but not reachable at {BROKER_URL}: {error}")
+        pytest.skip(f"Redis not reachable at {BROKER_URL}")
+    return BROKER_URL
+
+
+@pytest.fixture
+def worker(broker_url):
+    queue = f"agora-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
+        **child_database_env(),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    print(output)
+
+
+def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
+    blocked = UserFactory(is_blocked=True, blocked_reason="spam", blocked_until=timezone.now() - timedelta(minutes=1))
+    client = Celery(broker=broker_url, backend=broker_url)
+
+    result = client.send_task("core.run_scheduled_job", args=["accounts.lift_expired_blocks"], queue=worker)
+
+    assert result.get(timeout=90) == "1"
+    deadline = time.monotonic() + 10
+    while User.objects.get(pk=blocked.pk).is_blocked and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not User.objects.get(pk=blocked.pk).is_blocked
