@@ -6,11 +6,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts.views import logout_view
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Every login, the admin's included, goes through our login view so that lock-out, blocks,
     # the session cap and the audit trail apply to it.
     path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("accounts/", include("accounts.urls")),

@@ -1,0 +1,152 @@
+"""The authorization matrix: every URL pattern and API route, walked automatically.
+
+Every route is protected unless it is in PUBLIC_ROUTES (an explicit allow-list). Anonymous
+visitors must get the login redirect (HTML) or the exact 401 body (API) on GET and POST; signed-in
+users who are not staff must be sent away from the admin; objects a user may not see answer 404.
+Later apps inherit this: their routes are picked up without any change here, and public ones
+must be added to the allow-list on purpose.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.factories import UserFactory
+
+PUBLIC_ROUTES = {
+    "core:home",
+    "set_language",
+    "accounts:register",
+    "accounts:confirm",
+    "accounts:confirm-link",
+    "accounts:confirm-resend",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password-reset",
+    "accounts:password-reset-done",
+    "accounts:password-reset-confirm",
+    "accounts:password-reset-complete",
+    "api-schema",
+    "api-docs",
+    "api-register",
+    "api-confirm",
+    "api-confirm-resend",
+    "api-login",
+    "api-refresh",
+    "api-users-login",
+}
+# The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
+PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
+
+SAMPLES = {"int": "999999", "str": "sample", "slug": "sample", "path": "sample", "uuid": "00000000-0000-0000-0000-000000000000"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.path.startswith("/admin/")
+
+
+def _example(pattern) -> str:
+    text = str(pattern.pattern)
+    if hasattr(pattern.pattern, "converters") and "<" in text:
+        return re.sub(r"<(?:(\w+):)?\w+>", lambda match: SAMPLES[match.group(1) or "str"], text)
+
+    def group(match: re.Match) -> str:
+        body = match.group(1)
+        return body.split("|")[0] if re.fullmatch(r"[\w|]+", body) else "sample"
+
+    text = re.sub(r"\(\?P<\w+>([^)]*)\)", group, text)
+    return text.lstrip("^").rstrip("$").replace("\\", "")
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            space = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + _example(pattern), space)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else ""
+            yield Route(name=name, path="/" + prefix + _example(pattern))
+
+
+ROUTES = sorted(set(_walk(get_resolver().url_patterns)), key=lambda route: route.path)
+PROTECTED = [route for route in ROUTES if route.name not in PUBLIC_ROUTES and route.path not in PUBLIC_PATHS]
+
+
+def test_the_walk_finds_the_routes_of_every_area():
+    paths = {route.path for route in ROUTES}
+    assert "/api/users/me/" in paths
+    assert "/accounts/profile/" in paths
+    assert "/admin/" in paths
+    assert len(PROTECTED) > 20
+
+
+def test_every_allow_listed_public_route_exists():
+    names = {route.name for route in ROUTES}
+    assert PUBLIC_ROUTES <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", PROTECTED, ids=lambda route: route.path)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_anonymous_visitor_is_refused_everywhere_but_public_routes(client, route, method):
+    response = getattr(client, method)(route.path)
+    if route.is_api:
+        assert response.status_code == 401, route
+        assert response.json() == {"code": 401, "message": "Unauthorized"}
+    else:
+        assert response.status_code == 302, route
+        location = response["Location"]
+        assert location.startswith(("/accounts/login/?next=", "/admin/login/?next=")), location
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [route for route in ROUTES if route.name in PUBLIC_ROUTES], ids=lambda r: r.path)
+def test_public_routes_answer_anonymous_visitors_without_error(client, route):
+    response = client.get(route.path)
+    assert response.status_code in {200, 302, 404, 405}, route
+    if route.is_api and response.status_code == 405:
+        assert client.post(route.path, {}, content_type="application/json").status_code in {200, 202, 400}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [route for route in PROTECTED if route.is_admin], ids=lambda route: route.path)
+def test_signed_in_non_staff_user_is_kept_out_of_the_admin(client, route):
+    client.force_login(UserFactory())
+    response = client.get(route.path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def _inactive_user_kwargs() -> dict:
+    return {"pk": UserFactory(is_active=False).pk, "username": UserFactory(is_active=False).username}
+
+
+# route name -> (path template, factory of an object the signed-in user may not see)
+HIDDEN_OBJECTS: dict[str, tuple[str, Callable[[], dict]]] = {
+    "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
+    "accounts:public-profile": ("/accounts/users/{username}/", _inactive_user_kwargs),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(HIDDEN_OBJECTS))
+def test_objects_a_user_may_not_see_answer_404(client, name):
+    template, make = HIDDEN_OBJECTS[name]
+    client.force_login(UserFactory())
+    response = client.get(template.format(**make()))
+    assert response.status_code == 404
+    if template.startswith("/api/"):
+        assert response.json()["code"] == 404
