@@ -2,15 +2,25 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import User, UserSession
+from accounts.validators import normalize_phone
+
+
+class PhoneFormField(forms.CharField):
+    """Normalises ``+7 (912) 345-67-89`` to ``+79123456789`` before the length and format checks."""
+
+    def to_python(self, value: str | None) -> str:
+        return normalize_phone(super().to_python(value))
 
 
 class BlockForm(forms.Form):
@@ -21,6 +31,12 @@ class BlockForm(forms.Form):
         help_text=_("Leave empty for a block without an end date."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until is not None and until <= timezone.now():
+            raise forms.ValidationError(_("The end of the block must be in the future."))
+        return until
 
 
 class DeleteInactiveForm(forms.Form):
@@ -124,6 +140,44 @@ class UserAdmin(DjangoUserAdmin):
         )
     ]
     actions = ["activate", "deactivate", "block", "unblock", "delete_inactive", "send_test_email"]
+    # Only superusers grant rights: for anyone else (managers) these fields are read-only.
+    superuser_only_fields = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "phone":
+            kwargs["form_class"] = PhoneFormField
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [name for name in self.superuser_only_fields if name not in fields]
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # A manager may not edit (or set the password of) a superuser and so take over the account.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Every account belongs to the ``user`` role, also one created in the admin.
+            obj.groups.add(Group.objects.get_or_create(name=services.DEFAULT_GROUP)[0])
+
+    @staticmethod
+    def _actionable(request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        """Bulk actions never touch the acting admin, nor a superuser unless a superuser acts."""
+        queryset = queryset.exclude(pk=request.user.pk)
+        if not request.user.is_superuser:
+            queryset = queryset.exclude(is_superuser=True)
+        return queryset
 
     @admin.display(description=_("full name"))
     def get_full_name(self, obj: User) -> str:
@@ -131,19 +185,21 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Activate selected users"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = services.users_set_active(users=queryset, active=True, actor=request.user, request=request)
+        count = services.users_set_active(
+            users=self._actionable(request, queryset), active=True, actor=request.user, request=request
+        )
         self.message_user(request, ngettext("%d user activated.", "%d users activated.", count) % count)
 
     @admin.action(description=_("Deactivate selected users"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.users_set_active(
-            users=queryset.exclude(pk=request.user.pk), active=False, actor=request.user, request=request
+            users=self._actionable(request, queryset), active=False, actor=request.user, request=request
         )
         self.message_user(request, ngettext("%d user deactivated.", "%d users deactivated.", count) % count)
 
     @admin.action(description=_("Block selected users…"), permissions=["change"])
     def block(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
-        queryset = queryset.exclude(pk=request.user.pk)
+        queryset = self._actionable(request, queryset)
         form = BlockForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             blocked = 0
@@ -167,7 +223,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Unblock selected users"), permissions=["change"])
     def unblock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
-        for user in queryset.filter(is_blocked=True):
+        for user in self._actionable(request, queryset).filter(is_blocked=True):
             services.user_unblock(user=user, actor=request.user, request=request)
             count += 1
         self.message_user(request, ngettext("%d user unblocked.", "%d users unblocked.", count) % count)

@@ -8,7 +8,8 @@ from django.apps import apps
 from django.conf import settings
 from django.core import management
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from core.services import audit_record
@@ -29,11 +30,12 @@ def database_is_empty() -> bool:
 
 def backup_write(destination: Path | io.BytesIO, *, actor: object = None) -> None:
     data = io.StringIO()
+    # Natural foreign keys point at content types and permissions by name (they are rebuilt, with
+    # new ids, on restore). Primary keys are kept: ids appear in URLs, tokens and audit events.
     management.call_command(
         "dumpdata",
         exclude=EXCLUDED,
         natural_foreign=True,
-        natural_primary=True,
         stdout=data,
         verbosity=0,
     )
@@ -67,6 +69,11 @@ def backup_restore(source: Path, *, force: bool = False) -> None:
             with transaction.atomic():
                 management.call_command("flush", interactive=False, verbosity=0)
                 management.call_command("loaddata", str(fixture), verbosity=0)
+        except (DeserializationError, DatabaseError) as error:
+            # The transaction was rolled back: the database is as it was before.
+            raise ValidationError(
+                _("%(name)s could not be restored; nothing was changed. %(error)s") % {"name": source, "error": error}
+            ) from error
         finally:
             fixture.unlink(missing_ok=True)
         media_root = Path(settings.MEDIA_ROOT).resolve()

@@ -1,5 +1,6 @@
 import os
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -28,14 +29,20 @@ class Command(BaseCommand):
             return
         if not password:
             raise CommandError("Give --password or set DJANGO_SUPERUSER_PASSWORD.")
+        user = User(username=username, email=email, phone=normalize_phone(phone))
         try:
-            validate_password(password, User(username=username, email=email))
+            # The username is the operator's choice (the default "root" is a reserved word for sign-ups);
+            # email and phone follow the usual rules, uniqueness included.
+            user.full_clean(exclude=["username", "password"])
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        try:
+            validate_password(password, user)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         with transaction.atomic():
-            user = User.objects.create_superuser(
-                username=username, email=email, phone=normalize_phone(phone), password=password
-            )
+            user = User.objects.create_superuser(username=username, email=email, phone=user.phone, password=password)
             user.email_confirmed_at = timezone.now()
             user.save(update_fields=["email_confirmed_at"])
+            user.groups.add(Group.objects.get_or_create(name="user")[0])
         self.stdout.write(self.style.SUCCESS(f"Superuser {username} created."))
