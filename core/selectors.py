@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 
 from core.sections import SECTIONS
 
@@ -15,7 +16,9 @@ def home_page_data() -> dict:
 
     Cached for a minute: the home page is the hottest page and the numbers need not be exact.
     """
-    stats = cache.get(HOME_STATS_CACHE_KEY)
+    # Per language: the cached widgets hold translated labels.
+    cache_key = f"{HOME_STATS_CACHE_KEY}:{get_language()}"
+    stats = cache.get(cache_key)
     if stats is None:
         stats = {
             "sections": {
@@ -25,6 +28,6 @@ def home_page_data() -> dict:
             },
             "members": get_user_model().objects.filter(is_active=True).count(),
         }
-        cache.set(HOME_STATS_CACHE_KEY, stats, HOME_STATS_TIMEOUT)
+        cache.set(cache_key, stats, HOME_STATS_TIMEOUT)
     widgets = [{"section": section, "stats": stats["sections"].get(section.key, [])} for section in SECTIONS]
     return {"widgets": widgets, "members": stats["members"]}

@@ -1,0 +1,144 @@
+"""Browser tests: Playwright's sync API driving Debian's headless Chromium against ``live_server``.
+
+Without ``/usr/bin/chromium`` the tests are skipped, unless ``AGORA_REQUIRE_E2E=1`` (CI), which turns
+the skip into a failure. Screenshots go to ``artifacts/screenshots/<test-name>-<step>.png``.
+"""
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "artifacts" / "screenshots"
+TIMEOUT_MS = 10_000
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail when the run demands browser tests (``AGORA_REQUIRE_E2E=1``)."""
+    if os.environ.get("AGORA_REQUIRE_E2E") == "1":
+        pytest.fail(f"{reason} (AGORA_REQUIRE_E2E=1 requires the browser tests to run)", pytrace=False)
+    pytest.skip(reason)
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: the environment switch below then never reaches another test."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in the test thread, so Django would refuse
+    the tests' own ORM calls (factories, assertions) as "async-unsafe". The live server's requests
+    are synchronous in their own thread. Set only while the browser tests run (they run last), so
+    subprocesses of other tests (``check --deploy``) never inherit it."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+@pytest.fixture(scope="session")
+def browser(_allow_orm_beside_playwright):
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
+        _unavailable("the playwright package is not installed")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    except PlaywrightError as error:
+        playwright.stop()
+        _unavailable(f"Chromium did not start: {error}")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def e2e_urls(settings) -> None:
+    """Serve uploaded media from the live server (DEBUG is off in the test settings)."""
+    settings.ROOT_URLCONF = "tests.e2e.urls"
+
+
+@pytest.fixture
+def server_url(live_server, e2e_urls) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Errors the page reported: JavaScript exceptions, CSP violations, failed loads."""
+    return []
+
+
+@pytest.fixture
+def page(browser, request, console_errors):
+    """A fresh browser context (no cookies) and page per test, in English, on a desktop viewport."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    yield page
+    if request.node.stash.get(_FAILED, False):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{request.node.name}-failure.png", full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def log_in(page, server_url) -> Callable[[object], None]:
+    """``log_in(user)`` signs the page's browser in without the form (for journeys about something else)."""
+
+    def sign_in(user: object) -> None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server_url}])
+
+    return sign_in
+
+
+@pytest.fixture
+def shot(page, request) -> Callable[[str], Path]:
+    """``shot("03-confirm")`` saves a full-page screenshot named after the test and the step."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+
+    def take(step: str) -> Path:
+        path = SCREENSHOTS / f"{name}-{step}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return take
