@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import Group
@@ -64,10 +65,15 @@ def user_register(
         is_active=False,
     )
     errors: dict[str, list] = {}
+    # The case-insensitive email constraint names no field: report it beside the email instead.
+    email_taken = bool(user.email) and User.objects.filter(email__iexact=user.email).exists()
+    if email_taken:
+        errors["email"] = [_("A user with that email already exists.")]
     try:
-        user.full_clean(exclude=["password"])
+        user.full_clean(exclude=["password"], validate_constraints=not email_taken)
     except ValidationError as error:
-        errors.update(error.message_dict)
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -213,6 +219,10 @@ def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
         login = normalize_phone(login)
     user = authenticate(request=request, username=login, password=password or "")
     if user is not None:
+        if settings.AXES_RESET_ON_SUCCESS:
+            # axes resets only on Django's login signal, keyed by the username: clear the failures
+            # of the login actually typed (email, phone) and of API logins, which send no signal.
+            axes_reset(ip=client_ip(request), username=login)
         return user
     if getattr(request, "axes_locked_out", False):
         audit_record(action="accounts.locked_out", request=request, details={"login": login})

@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
@@ -12,3 +13,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if user.block_is_current:
             raise AuthenticationFailed("User is blocked", code="user_blocked")
         return user
+
+
+class JWTAuthenticationScheme(SimpleJWTScheme):
+    """Documents our subclass in the OpenAPI schema as simplejwt's Bearer JWT scheme."""
+
+    target_class = JWTAuthentication

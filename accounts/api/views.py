@@ -16,6 +16,7 @@ from accounts.api.serializers import (
     RegisterSerializer,
     ResendSerializer,
     TokenPairSerializer,
+    TokenRefreshSerializer,
     UserMeSerializer,
     UsernameLoginSerializer,
     UserPublicSerializer,
@@ -107,7 +108,11 @@ class UsernameLoginView(AuthView):
         return _login_response(request, serializer.validated_data["username"], serializer.validated_data["password"])
 
 
+@extend_schema(request=RefreshTokenSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
 class RefreshView(TokenRefreshView):
+    """Rotates: answers a new access and a new refresh token; the old refresh is blacklisted."""
+
+    serializer_class = TokenRefreshSerializer
     throttle_scope = "auth"
 
 
