@@ -179,6 +179,13 @@ class UserAdmin(DjangoUserAdmin):
             queryset = queryset.exclude(is_superuser=True)
         return queryset
 
+    # Deletion, single or bulk, goes through the service: tokens, sessions, avatar file, audit.
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.users_delete(users=User.objects.filter(pk=obj.pk), actor=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        services.users_delete(users=queryset, actor=request.user, request=request)
+
     @admin.display(description=_("full name"))
     def get_full_name(self, obj: User) -> str:
         return obj.get_full_name()

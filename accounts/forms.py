@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import BUNDLED_AVATARS, User
+from accounts.validators import AgoraPasswordValidator
 
 
 def apply_errors(form: forms.Form, error: ValidationError) -> None:
@@ -23,10 +24,19 @@ class RegistrationForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=30, help_text=User._meta.get_field("username").help_text)
     email = forms.EmailField(label=_("Email"))
     phone = forms.CharField(label=_("Phone"), max_length=30, help_text=_("+7 followed by 10 digits."))
-    password = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput(render_value=False))
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
     password_confirm = forms.CharField(
         label=_("Password confirmation"), strip=False, widget=forms.PasswordInput(render_value=False)
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Show the rules up front, in the language of this request.
+        self.fields["password"].help_text = AgoraPasswordValidator().get_help_text()
 
     def clean(self) -> dict:
         data = super().clean()
@@ -67,6 +77,9 @@ class ProfileForm(forms.Form):
                 widgets={"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")},
             )
         )
+        # Registration requires the first and last name; the profile must not lose them.
+        for name in ("last_name", "first_name"):
+            self.fields[name].required = True
         # Raw input such as "+7 (912) 345-67-89" is normalised by the service before validation.
         self.fields["phone"] = forms.CharField(
             label=_("Phone"), max_length=30, help_text=_("+7 followed by 10 digits.")

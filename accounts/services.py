@@ -15,7 +15,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -82,7 +82,12 @@ def user_register(
         raise ValidationError(errors)
     user.set_password(password)
     with transaction.atomic():
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # A concurrent registration took the username, email or phone between check and insert.
+            raise ValidationError(_("This username, email or phone was just registered. Try another.")) from None
         user.groups.add(Group.objects.get_or_create(name=DEFAULT_GROUP)[0])
         audit_record(action="accounts.registered", actor=user, target=user, request=request)
         _confirmation_issue(user=user)
@@ -337,6 +342,9 @@ def user_profile_update(*, user: User, data: dict[str, Any], request: HttpReques
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    for name in ("last_name", "first_name"):
+        if name in data and not str(data[name] or "").strip():
+            raise ValidationError({name: [_("This field is required.")]})
     changed = []
     for name, value in data.items():
         if name == "phone":
@@ -422,13 +430,18 @@ def user_delete(*, user: User, password: str, request: HttpRequest | None = None
     """Delete one's own account after re-entering the password."""
     if not user.check_password(password or ""):
         raise ValidationError({"password": [_("The password is not correct.")]})
+    _user_remove(user=user, actor=None, request=request)
+
+
+def _user_remove(*, user: User, actor: User | None, request: HttpRequest | None) -> None:
+    """The one way an account is deleted: tokens and sessions end, the avatar file goes, audited."""
     avatar_name = user.avatar.name if user.avatar else ""
     storage = user.avatar.storage
     with transaction.atomic():
         _tokens_revoke(user=user)
         _sessions_end(user=user)
         audit_record(
-            action="accounts.deleted", actor=None, target=user, request=request, details={"username": user.username}
+            action="accounts.deleted", actor=actor, target=user, request=request, details={"username": user.username}
         )
         user.delete()
         if avatar_name:
@@ -523,14 +536,21 @@ def users_delete_inactive(
     )
     with transaction.atomic():
         names = list(stale.values_list("username", flat=True))
-        for user in stale:
-            _tokens_revoke(user=user)
-            _sessions_end(user=user)
-        User.objects.filter(username__in=names).delete()
+        users_delete(users=stale, actor=actor, request=request)
         audit_record(
             action="accounts.inactive_deleted", actor=actor, request=request, details={"days": days, "users": names}
         )
     return len(names)
+
+
+def users_delete(*, users: QuerySet[User], actor: User | None, request: HttpRequest | None = None) -> int:
+    """Staff deletion of accounts (admin delete and bulk delete), each through ``_user_remove``."""
+    deleted = 0
+    with transaction.atomic():
+        for user in users:
+            _user_remove(user=user, actor=actor, request=request)
+            deleted += 1
+    return deleted
 
 
 def user_test_email_send(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:

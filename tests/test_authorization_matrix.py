@@ -41,7 +41,13 @@ PUBLIC_ROUTES = {
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
 
-SAMPLES = {"int": "999999", "str": "sample", "slug": "sample", "path": "sample", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLES = {
+    "int": "999999",
+    "str": "sample",
+    "slug": "sample",
+    "path": "sample",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 @dataclass(frozen=True)

@@ -165,11 +165,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.LoginBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "accounts.validators.AgoraPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-]
+# One validator holds every password rule (SPEC §3), for registration, reset, change and admin.
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.validators.AgoraPasswordValidator"}]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"

@@ -546,3 +546,23 @@ def test_superuser_sets_a_password_in_admin_only_if_it_follows_the_rules(admin_c
     assert strong.status_code == 302
     user.refresh_from_db()
     assert user.check_password("Fresh$Pass9")
+
+
+def test_admin_delete_goes_through_the_service_and_is_audited(client, superuser):
+    victim = UserFactory()
+    client.force_login(superuser)
+    response = client.post(f"/admin/accounts/user/{victim.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=victim.pk).exists()
+    assert AuditEvent.objects.filter(action="accounts.deleted", actor=superuser, target_id=str(victim.pk)).exists()
+
+
+def test_admin_bulk_delete_goes_through_the_service(client, superuser):
+    victims = [UserFactory(), UserFactory()]
+    client.force_login(superuser)
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [victim.pk for victim in victims], "post": "yes"},
+    )
+    assert not User.objects.filter(pk__in=[victim.pk for victim in victims]).exists()
+    assert AuditEvent.objects.filter(action="accounts.deleted", actor=superuser).count() == 2

@@ -151,3 +151,21 @@ def test_profile_page_lists_details_and_forms(client, user):
     assert user.email in content
     assert 'id="avatar-form"' in content
     assert 'enctype="multipart/form-data"' in content
+
+
+def test_profile_edit_cannot_erase_the_first_or_last_name(client, user):
+    client.force_login(user)
+    response = client.post(reverse("accounts:profile"), {**PROFILE, "last_name": "", "first_name": " "})
+    assert {"last_name", "first_name"} <= set(response.context["form"].errors)
+    fresh = User.objects.get(pk=user.pk)
+    assert (fresh.last_name, fresh.first_name) == (user.last_name, user.first_name)
+
+
+def test_service_refuses_blank_names_from_any_channel(user):
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import user_profile_update
+
+    with pytest.raises(ValidationError):
+        user_profile_update(user=user, data={"first_name": ""})
+    assert User.objects.get(pk=user.pk).first_name == user.first_name

@@ -223,3 +223,20 @@ def test_roles_exist_with_their_permissions():
     manager = Group.objects.get(name="manager")
     assert manager.permissions.filter(codename="change_user").exists()
     assert Group.objects.filter(name__in=["user", "manager", "blog_manager"]).count() == 3
+
+
+def test_registration_page_states_the_password_rules_up_front(client):
+    content = client.get(reverse("accounts:register")).content.decode()
+    assert "$ % &amp; ! :" in content or "$ % & ! :" in content
+
+
+def test_a_registration_losing_the_race_for_a_username_gets_a_clear_error(monkeypatch):
+    from django.db import IntegrityError
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(User, "save", collide)
+    with pytest.raises(ValidationError) as caught:
+        register()
+    assert "just registered" in caught.value.messages[0]

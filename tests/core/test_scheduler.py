@@ -153,5 +153,3 @@ def test_run_cron_once_runs_due_jobs():
     assert result.returncode == 0, result.stderr
     assert "accounts.lift_expired_blocks" in result.stdout
     assert JobRun.objects.filter(last_status="ok").count() == len(JOBS)
-
-
