@@ -59,7 +59,7 @@ def worker(broker_url):
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    print(output)
+    sys.stderr.write(output)  # shown by pytest when the test fails
 
 
 def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
