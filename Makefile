@@ -46,7 +46,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts
+	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts --ignore=tests --no-obsolete
 	$(PY) manage.py compilemessages -l ru --ignore=.venv --ignore=node_modules
 
 clean:

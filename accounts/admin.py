@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services
-from accounts.models import User, UserSession
+from accounts.models import EmailConfirmation, User, UserSession
 from accounts.validators import normalize_phone
+from core.admin import ReadOnlyAdmin
 
 
 class PhoneFormField(forms.CharField):
@@ -253,3 +254,19 @@ class UserAdmin(DjangoUserAdmin):
             services.user_test_email_send(user=user, actor=request.user, request=request)
             count += 1
         self.message_user(request, ngettext("%d test email sent.", "%d test emails sent.", count) % count)
+
+
+@admin.register(EmailConfirmation)
+class EmailConfirmationAdmin(ReadOnlyAdmin):
+    """Pending codes, for support questions; the code itself is never stored, only its hash."""
+
+    list_display = ["user", "sent_at", "expires_at", "failed_attempts"]
+    search_fields = ["user__username", "user__email"]
+    fields = ["user", "sent_at", "expires_at", "failed_attempts"]
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdmin):
+    list_display = ["user", "created_at", "ip_address", "user_agent"]
+    list_filter = ["created_at"]
+    search_fields = ["user__username", "ip_address", "user_agent"]

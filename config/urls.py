@@ -1,12 +1,14 @@
 """Root URL configuration: HTML pages, the admin and the API."""
 
+import re
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from accounts.views import logout_view
+from core.views import public_media
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -20,8 +22,17 @@ urlpatterns = [
     path("", include("core.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_PUBLIC_MEDIA:
+    # Only public uploads (avatars, product images); private files are served by permission-checked
+    # views and never from MEDIA_URL. Large deployments serve these from the proxy or object storage.
+    public_prefixes = "|".join(re.escape(prefix) for prefix in settings.PUBLIC_MEDIA_PREFIXES)
+    urlpatterns += [
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.strip('/'))}/(?P<path>(?:{public_prefixes}).*)$",
+            public_media,
+            name="public-media",
+        )
+    ]
 
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

@@ -1,6 +1,10 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import posixpath
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.static import serve
 
 from core.selectors import home_page_data
 
@@ -20,3 +24,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": 500, "message": _("Server error.")}, status=500)
     return render(request, "500.html", status=500)
+
+
+def public_media(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve a public upload; the path, once normalised, must still start with a public prefix."""
+    normalised = posixpath.normpath(path).lstrip("/")
+    if not normalised.startswith(tuple(settings.PUBLIC_MEDIA_PREFIXES)):
+        raise Http404
+    return serve(request, normalised, document_root=settings.MEDIA_ROOT)

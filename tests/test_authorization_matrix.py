@@ -37,6 +37,7 @@ PUBLIC_ROUTES = {
     "api-login",
     "api-refresh",
     "api-users-login",
+    "public-media",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}

@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=True)
 
 
 def _local_secret_key() -> str:

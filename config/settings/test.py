@@ -22,3 +22,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Serve static files from the finders (no collectstatic needed for the browser tests' live server).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+SERVE_PUBLIC_MEDIA = True

@@ -566,3 +566,19 @@ def test_admin_bulk_delete_goes_through_the_service(client, superuser):
     )
     assert not User.objects.filter(pk__in=[victim.pk for victim in victims]).exists()
     assert AuditEvent.objects.filter(action="accounts.deleted", actor=superuser).count() == 2
+
+
+def test_pending_confirmations_and_sessions_are_browsable_but_read_only(client, superuser):
+    from accounts.models import EmailConfirmation
+
+    pending = UserFactory(is_active=False, email_confirmed_at=None)
+    EmailConfirmation.objects.create(
+        user=pending, code_hash="x" * 64, sent_at=timezone.now(), expires_at=timezone.now() + timedelta(minutes=15)
+    )
+    client.force_login(superuser)
+    listing = client.get("/admin/accounts/emailconfirmation/")
+    assert listing.status_code == 200
+    assert pending.username in listing.content.decode()
+    assert "x" * 64 not in listing.content.decode()
+    assert client.get("/admin/accounts/emailconfirmation/add/").status_code == 403
+    assert client.get("/admin/accounts/usersession/").status_code == 200

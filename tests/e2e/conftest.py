@@ -86,13 +86,7 @@ def browser(_allow_orm_beside_playwright):
 
 
 @pytest.fixture
-def e2e_urls(settings) -> None:
-    """Serve uploaded media from the live server (DEBUG is off in the test settings)."""
-    settings.ROOT_URLCONF = "tests.e2e.urls"
-
-
-@pytest.fixture
-def server_url(live_server, e2e_urls) -> str:
+def server_url(live_server) -> str:
     return live_server.url
 
 
