@@ -153,3 +153,43 @@ def test_run_cron_once_runs_due_jobs():
     assert result.returncode == 0, result.stderr
     assert "accounts.lift_expired_blocks" in result.stdout
     assert JobRun.objects.filter(last_status="ok").count() == len(JOBS)
+
+
+def _run_cron_process(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "run_cron.py", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **child_database_env()},
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_started_together_run_each_due_job_once():
+    first, second = _run_cron_process("--once"), _run_cron_process("--once")
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    assert first.returncode == second.returncode == 0, outputs
+    ran = []
+    for stdout, _stderr in outputs:
+        line = stdout.strip().splitlines()[-1]
+        if line != "ran: nothing was due":
+            ran += line.removeprefix("ran: ").split(", ")
+    assert sorted(ran) == sorted(job.name for job in JOBS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_cron_loop_runs_jobs_and_stops_cleanly_on_sigterm():
+    import signal
+    import time
+
+    process = _run_cron_process("--interval", "0.5")
+    deadline = time.monotonic() + 60
+    while JobRun.objects.filter(last_status="ok").count() < len(JOBS) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert JobRun.objects.filter(last_status="ok").count() == len(JOBS)
+    assert "run_cron: ran core.purge_audit_events" in stdout
