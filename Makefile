@@ -35,6 +35,7 @@ check: install
 	$(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PRODUCTION_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	mkdir -p artifacts
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file artifacts/schema.yml --validate --fail-on-warn
 	$(VENV)/bin/bandit -q -r accounts core config shop sitestore chat crowdfunding mailings blog run_cron.py -x '*/migrations/*' --severity-level medium
 
