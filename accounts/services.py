@@ -263,6 +263,9 @@ def session_login(*, request: HttpRequest, user: User, remember: bool = False) -
     """Start a web session (a new session id), then end the oldest beyond ACCOUNTS_MAX_SESSIONS."""
     login(request, user, backend="accounts.backends.LoginBackend")
     request.session.set_expiry(settings.SESSION_REMEMBER_AGE if remember else 0)
+    # Other apps carry what the visitor did anonymously over to the account (e.g. the cart).
+    for hook in settings.ACCOUNTS_LOGIN_HOOKS:
+        import_string(hook)(request=request, user=user)
     request.session.save()
     with transaction.atomic():
         # Lock the user row so that two simultaneous logins cannot both stay under the cap.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("accounts/", include("accounts.urls")),
+    path("shop/", include("shop.urls")),
     path("", include("core.urls")),
 ]
 

@@ -43,6 +43,18 @@ JOBS: tuple[Job, ...] = (
         description="Unblock users whose block end date has passed.",
     ),
     Job(
+        name="shop.restore_adjusted_prices",
+        function="shop.jobs.restore_adjusted_prices",
+        cron="*/5 * * * *",
+        description="Restore product prices whose discount or mark-up has ended.",
+    ),
+    Job(
+        name="shop.purge_search_log",
+        function="shop.jobs.purge_search_log",
+        cron="37 3 * * *",
+        description="Delete logged searches older than SHOP_SEARCH_LOG_RETENTION_DAYS.",
+    ),
+    Job(
         name="core.purge_audit_events",
         function="core.jobs.purge_audit_events",
         cron="17 3 * * *",

@@ -25,6 +25,8 @@ SECTIONS: tuple[Section, ...] = (
         "shop",
         _("Shop"),
         _("Products from trusted brands, a cart, orders and recommendations."),
+        url_name="shop:product-list",
+        stats="shop.selectors.home_stats",
     ),
     Section(
         "sites",

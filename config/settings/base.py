@@ -240,7 +240,7 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Public uploads served by Django itself (fine for one node; use the proxy or object storage at scale).
 SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=DEBUG)
-PUBLIC_MEDIA_PREFIXES = ["avatars/"]
+PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -294,6 +294,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Audit ----------------------------------------------------------------------------------
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=90)
+
+# --- Shop ---------------------------------------------------------------------------------
+SHOP_SEARCH_MIN_LENGTH = 3
+SHOP_SEARCH_STOP_WORDS = env.list("SHOP_SEARCH_STOP_WORDS", default=["casino", "porn", "viagra", "xxx"])
+SHOP_SEARCH_LOG_RETENTION_DAYS = env.int("SHOP_SEARCH_LOG_RETENTION_DAYS", default=30)
+SHOP_TRENDING_DAYS = 7
+SHOP_TRENDING_SIZE = 5
+SHOP_TRENDING_CACHE_SECONDS = env.int("SHOP_TRENDING_CACHE_SECONDS", default=180)
+SHOP_RECOMMENDATION_CACHE_SECONDS = env.int("SHOP_RECOMMENDATION_CACHE_SECONDS", default=600)
+SHOP_PAGE_SIZES = [10, 20, 50, 100]
+# Called with (request=..., user=...) right after every web login.
+ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
 
 # --- Backups --------------------------------------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "backups"))

@@ -1,12 +1,40 @@
+from django.core.paginator import InvalidPage
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """``?page=N&page_size=M``: default 20, at most 100 (larger sizes are clamped to 100)."""
+    """``?page=N&page_size=M``: default 20, at most 100 (larger sizes are clamped to 100).
+
+    A page that is not a positive number, or lies past the last page, answers 400 naming the
+    valid range instead of DRF's bare 404.
+    """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        paginator = self.django_paginator_class(queryset, page_size)
+        number = request.query_params.get(self.page_query_param) or 1
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage:
+            raise ValidationError(
+                {
+                    self.page_query_param: [
+                        _("Choose a page from 1 to %(last)s.") % {"last": paginator.num_pages}
+                    ]
+                }
+            ) from None
+        self.request = request
+        return list(self.page)
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -1,0 +1,98 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shop import selectors, services
+from shop.api.serializers import (
+    CartAddSerializer,
+    CartRemoveSerializer,
+    CartSerializer,
+    OrderSerializer,
+    ProductSerializer,
+    TrendingSerializer,
+)
+from shop.filters import ProductFilter
+from shop.models import Order
+
+
+@extend_schema(tags=["shop"])
+class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+    """Active products only; inactive ones answer 404. Filters, search and ordering as on /shop/."""
+
+    serializer_class = ProductSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+
+    def get_queryset(self):
+        return selectors.active_products()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        response = super().list(request, *args, **kwargs)
+        search = request.query_params.get("search", "")
+        if search and request.query_params.get("page", "1") == "1":
+            services.search_query_log(query=search, user=request.user)
+        return response
+
+
+@extend_schema(tags=["shop"], responses={200: TrendingSerializer(many=True)})
+class TrendingView(generics.GenericAPIView):
+    """The top 5 searches of the last 7 days, most frequent first."""
+
+    serializer_class = TrendingSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        return Response(TrendingSerializer(selectors.trending_queries(), many=True).data)
+
+
+def _cart_response(request: Request, status_code: int = 200) -> Response:
+    return Response(CartSerializer(selectors.cart_for(request)).data, status=status_code)
+
+
+@extend_schema(tags=["shop"])
+class CartView(APIView):
+    """The signed-in user's cart: GET it, POST ``{product, quantity}`` to add, DELETE to remove or clear."""
+
+    @extend_schema(responses={200: CartSerializer})
+    def get(self, request: Request) -> Response:
+        return _cart_response(request)
+
+    @extend_schema(request=CartAddSerializer, responses={200: CartSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = CartAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.cart_add(
+            request=request,
+            product_id=serializer.validated_data["product"],
+            quantity=serializer.validated_data["quantity"],
+        )
+        return _cart_response(request)
+
+    @extend_schema(request=CartRemoveSerializer, responses={200: CartSerializer})
+    def delete(self, request: Request) -> Response:
+        serializer = CartRemoveSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
+        if "product" in serializer.validated_data:
+            services.cart_remove(request=request, product_id=serializer.validated_data["product"])
+        else:
+            services.cart_clear(request=request)
+        return _cart_response(request)
+
+
+@extend_schema(tags=["shop"])
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """My orders; POST ``{}`` orders what is in the cart."""
+
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        return Order.objects.filter(user=self.request.user).prefetch_related("items").order_by("-created_at", "-id")
+
+    @extend_schema(request=None, responses={201: OrderSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        order = services.order_place(user=request.user, request=request._request)
+        order = self.get_queryset().get(pk=order.pk)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)

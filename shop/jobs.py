@@ -1,0 +1,11 @@
+"""Scheduled jobs of the shop (declared in ``core.schedule``)."""
+
+from shop import services
+
+
+def restore_adjusted_prices() -> int:
+    return services.price_adjustments_restore()
+
+
+def purge_search_log() -> int:
+    return services.search_log_purge()

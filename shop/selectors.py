@@ -1,0 +1,192 @@
+"""Reads of the shop: catalogue, trending searches, price history, carts, orders, recommendations."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from shop.cart import Cart
+from shop.models import CartItem, Category, CategoryInterest, Order, OrderItem, PriceChange, Product, SearchQuery
+
+TRENDING_CACHE_KEY = "shop:trending"
+SESSION_CART_KEY = "shop_cart"
+
+
+def active_products() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True).select_related("category")
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.order_by("name")
+
+
+def companies() -> list[str]:
+    return list(Product.objects.filter(is_active=True).order_by("company").values_list("company", flat=True).distinct())
+
+
+def trending_queries(*, limit: int = 5) -> list[dict]:
+    """The most frequent logged queries of the last 7 days, cached for a few minutes."""
+    trending = cache.get(TRENDING_CACHE_KEY)
+    if trending is None:
+        since = timezone.now() - timedelta(days=settings.SHOP_TRENDING_DAYS)
+        trending = list(
+            SearchQuery.objects.filter(created_at__gte=since)
+            .values("query")
+            .annotate(count=Count("id"))
+            .order_by("-count", "query")[: settings.SHOP_TRENDING_SIZE]
+        )
+        cache.set(TRENDING_CACHE_KEY, trending, settings.SHOP_TRENDING_CACHE_SECONDS)
+    return trending[:limit]
+
+
+@dataclass(frozen=True)
+class PriceStats:
+    lowest: int
+    highest: int
+
+
+def price_stats_30_days(product: Product) -> PriceStats:
+    """Lowest and highest price of the last 30 days, from the price history and today's price."""
+    since = timezone.now() - timedelta(days=30)
+    changes = PriceChange.objects.filter(product=product, changed_at__gte=since).aggregate(
+        low_new=Min("new_price"), high_new=Max("new_price"), low_old=Min("old_price"), high_old=Max("old_price")
+    )
+    prices = [product.price, *(value for value in changes.values() if value is not None)]
+    return PriceStats(lowest=min(prices), highest=max(prices))
+
+
+# --- Carts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def line_total(self) -> int:
+        return self.product.price * self.quantity
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart
+    lines: list[CartLine]
+
+    @property
+    def total(self) -> int:
+        return self.cart.total
+
+    @property
+    def count(self) -> int:
+        return len(self.cart)
+
+
+def session_cart(request: HttpRequest) -> dict[str, int]:
+    """The anonymous cart kept in the session: ``{product id: quantity}``."""
+    return dict(request.session.get(SESSION_CART_KEY, {}))
+
+
+def cart_quantities(request: HttpRequest) -> dict[int, int]:
+    if request.user.is_authenticated:
+        return dict(CartItem.objects.filter(user=request.user).values_list("product_id", "quantity"))
+    return {int(product_id): quantity for product_id, quantity in session_cart(request).items()}
+
+
+def cart_for(request: HttpRequest) -> CartView:
+    """The visitor's cart (database for users, session for anonymous visitors) as a ``Cart``.
+
+    Products that were deactivated since they were added are left out.
+    """
+    quantities = cart_quantities(request)
+    products = active_products().filter(pk__in=quantities).order_by("name", "id")
+    cart = Cart()
+    lines = []
+    for product in products:
+        quantity = quantities[product.pk]
+        cart.add([product] * quantity)
+        lines.append(CartLine(product=product, quantity=quantity))
+    return CartView(cart=cart, lines=lines)
+
+
+# --- Orders --------------------------------------------------------------------------------
+
+
+def orders_of(user: User) -> QuerySet[Order]:
+    return Order.objects.filter(user=user).annotate(item_count=Sum("items__quantity")).order_by("-created_at", "-id")
+
+
+def order_of(user: User, order_id: int) -> Order:
+    """One of the user's orders; anyone else's raises ``Order.DoesNotExist`` (a 404)."""
+    return Order.objects.prefetch_related("items").get(user=user, pk=order_id)
+
+
+# --- Recommendations -----------------------------------------------------------------------
+
+
+def bought_together(*, product_ids: list[int], exclude_ids: list[int] | None = None, limit: int = 4) -> list[Product]:
+    """Active products most often ordered together with ``product_ids`` (not those excluded)."""
+    if not product_ids:
+        return []
+    excluded = set(exclude_ids or []) | set(product_ids)
+    key = f"shop:together:{','.join(map(str, sorted(set(product_ids))))}"
+    ranked = cache.get(key)
+    if ranked is None:
+        orders = OrderItem.objects.filter(product_id__in=product_ids).values("order_id")
+        ranked = list(
+            OrderItem.objects.filter(order_id__in=orders, product__is_active=True)
+            .exclude(product_id__in=product_ids)
+            .values("product_id")
+            .annotate(orders=Count("order_id", distinct=True))
+            .order_by("-orders", "product_id")
+            .values_list("product_id", flat=True)[:20]
+        )
+        cache.set(key, ranked, settings.SHOP_RECOMMENDATION_CACHE_SECONDS)
+    wanted = [product_id for product_id in ranked if product_id not in excluded][:limit]
+    products = active_products().in_bulk(wanted)
+    return [products[product_id] for product_id in wanted if product_id in products]
+
+
+def for_you(*, user: User, exclude_ids: list[int] | None = None, limit: int = 4) -> list[Product]:
+    """Products from the categories the user viewed and bought most (a purchase weighs 3 views).
+
+    Newest first within each category; products the user already ordered are left out.
+    """
+    key = f"shop:for-you:{user.pk}"
+    ranked = cache.get(key)
+    if ranked is None:
+        interests = list(
+            CategoryInterest.objects.filter(user=user)
+            .annotate(score=F("views") + 3 * F("purchases"))
+            .filter(score__gt=0)
+            .order_by("-score", "category_id")
+            .values_list("category_id", flat=True)[:3]
+        )
+        bought = OrderItem.objects.filter(order__user=user, product__isnull=False).values("product_id")
+        ranked = []
+        for category_id in interests:
+            ranked += list(
+                Product.objects.filter(is_active=True, category_id=category_id)
+                .exclude(pk__in=bought)
+                .order_by("-created_at", "-id")
+                .values_list("pk", flat=True)[:limit]
+            )
+        cache.set(key, ranked, settings.SHOP_RECOMMENDATION_CACHE_SECONDS)
+    excluded = set(exclude_ids or [])
+    wanted = [product_id for product_id in ranked if product_id not in excluded][:limit]
+    products = active_products().in_bulk(wanted)
+    return [products[product_id] for product_id in wanted if product_id in products]
+
+
+def home_stats() -> list[tuple[str, int]]:
+    """Numbers for the shop's widget on the platform home page."""
+    return [
+        (_("Products"), Product.objects.filter(is_active=True).count()),
+        (_("Categories"), Category.objects.count()),
+    ]

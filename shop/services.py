@@ -1,0 +1,340 @@
+"""Every write of the shop goes through these functions."""
+
+import math
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.services import audit_record
+from shop import selectors
+from shop.models import (
+    CartItem,
+    Category,
+    CategoryInterest,
+    Order,
+    OrderItem,
+    PriceAdjustment,
+    PriceChange,
+    Product,
+    SearchQuery,
+)
+from shop.search import is_loggable, normalize_query
+
+MAX_LINE_QUANTITY = 99
+
+
+# --- Search log ----------------------------------------------------------------------------
+
+
+def search_query_log(*, query: str, user: User | None) -> SearchQuery | None:
+    """Log a search in normalised form; short queries and stop words are not logged."""
+    normalized = normalize_query(query)[:200]
+    if not is_loggable(normalized):
+        return None
+    return SearchQuery.objects.create(query=normalized, user=user if user and user.is_authenticated else None)
+
+
+def search_log_purge() -> int:
+    """Delete logged searches older than SHOP_SEARCH_LOG_RETENTION_DAYS. Idempotent."""
+    cutoff = timezone.now() - timedelta(days=settings.SHOP_SEARCH_LOG_RETENTION_DAYS)
+    deleted, _counts = SearchQuery.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- Catalogue and prices ------------------------------------------------------------------
+
+
+def products_set_active(*, products: QuerySet[Product], active: bool, actor: User | None) -> int:
+    with transaction.atomic():
+        ids = list(products.exclude(is_active=active).values_list("pk", flat=True))
+        Product.objects.filter(pk__in=ids).update(is_active=active, updated_at=timezone.now())
+        audit_record(
+            action="shop.products_activated" if active else "shop.products_deactivated",
+            actor=actor,
+            details={"products": ids},
+        )
+    return len(ids)
+
+
+def product_price_set(
+    *, product: Product, price: int, actor: User | None, reason: str = PriceChange.Reason.MANUAL
+) -> Product:
+    """Change a price and record the change in the price history."""
+    if price < 0:
+        raise ValidationError({"price": [_("The price cannot be negative.")]})
+    with transaction.atomic():
+        current = Product.objects.select_for_update().get(pk=product.pk)
+        if current.price != price:
+            PriceChange.objects.create(
+                product=current, old_price=current.price, new_price=price, reason=reason, changed_by=actor
+            )
+            Product.objects.filter(pk=product.pk).update(price=price, updated_at=timezone.now())
+    product.refresh_from_db(fields=["price", "old_price", "updated_at"])
+    return product
+
+
+def price_adjustment_start(*, products: QuerySet[Product], percent: int, days: int, actor: User | None) -> int:
+    """Start a discount (negative ``percent``) or mark-up for ``days`` days on each product.
+
+    Products already under an adjustment are skipped (the unique constraint guards a race).
+    Returns how many products were adjusted.
+    """
+    if not -90 <= percent <= 500 or percent == 0:
+        raise ValidationError({"percent": [_("Enter a percentage between -90 and 500, not 0.")]})
+    if not 1 <= days <= 365:
+        raise ValidationError({"days": [_("Enter a number of days between 1 and 365.")]})
+    now = timezone.now()
+    reason = PriceChange.Reason.DISCOUNT if percent < 0 else PriceChange.Reason.MARKUP
+    adjusted = 0
+    for product in products:
+        try:
+            with transaction.atomic():
+                current = Product.objects.select_for_update().get(pk=product.pk)
+                new_price = max(1, math.floor(current.price * (100 + percent) / 100))
+                PriceAdjustment.objects.create(
+                    product=current,
+                    percent=percent,
+                    original_price=current.price,
+                    adjusted_price=new_price,
+                    starts_at=now,
+                    ends_at=now + timedelta(days=days),
+                    created_by=actor,
+                )
+                PriceChange.objects.create(
+                    product=current, old_price=current.price, new_price=new_price, reason=reason, changed_by=actor
+                )
+                Product.objects.filter(pk=current.pk).update(
+                    price=new_price, old_price=current.price if percent < 0 else None, updated_at=now
+                )
+                audit_record(
+                    action="shop.price_adjusted",
+                    actor=actor,
+                    target=current,
+                    details={"percent": percent, "days": days, "from": current.price, "to": new_price},
+                )
+        except IntegrityError:
+            continue
+        adjusted += 1
+    return adjusted
+
+
+def price_adjustments_restore() -> int:
+    """Restore the prices of adjustments that have ended. Each is restored once, whoever runs it."""
+    restored = 0
+    now = timezone.now()
+    for adjustment_id in PriceAdjustment.objects.filter(restored_at=None, ends_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            claimed = PriceAdjustment.objects.filter(pk=adjustment_id, restored_at=None).update(restored_at=now)
+            if not claimed:
+                continue
+            adjustment = PriceAdjustment.objects.select_related("product").get(pk=adjustment_id)
+            product = Product.objects.select_for_update().get(pk=adjustment.product_id)
+            PriceChange.objects.create(
+                product=product,
+                old_price=product.price,
+                new_price=adjustment.original_price,
+                reason=PriceChange.Reason.RESTORE,
+            )
+            Product.objects.filter(pk=product.pk).update(
+                price=adjustment.original_price, old_price=None, updated_at=now
+            )
+            restored += 1
+    return restored
+
+
+def category_interest_record(*, user: User, category: Category, views: int = 0, purchases: int = 0) -> None:
+    """Count a view of or a purchase in ``category`` for the "for you" recommendations."""
+    if not user.is_authenticated:
+        return
+    interest, _created = CategoryInterest.objects.get_or_create(user=user, category=category)
+    CategoryInterest.objects.filter(pk=interest.pk).update(
+        views=F("views") + views, purchases=F("purchases") + purchases, updated_at=timezone.now()
+    )
+
+
+# --- Carts ---------------------------------------------------------------------------------
+
+
+def _cart_product(product_id: object) -> Product:
+    try:
+        return selectors.active_products().get(pk=int(product_id))
+    except (Product.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"product": [_("This product does not exist or is not on sale.")]}) from None
+
+
+def _checked_quantity(quantity: object) -> int:
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        raise ValidationError({"quantity": [_("Enter a whole number.")]}) from None
+    if not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise ValidationError({"quantity": [_("Enter a quantity from 1 to %(max)s.") % {"max": MAX_LINE_QUANTITY}]})
+    return quantity
+
+
+def _check_stock(product: Product, quantity: int) -> None:
+    if quantity > product.stock:
+        raise ValidationError(
+            {"quantity": [_("Only %(stock)s of “%(name)s” left.") % {"stock": product.stock, "name": product.name}]}
+        )
+
+
+def cart_add(*, request: HttpRequest, product_id: object, quantity: object = 1) -> Product:
+    """Add ``quantity`` of a product to the visitor's cart (database or session)."""
+    product = _cart_product(product_id)
+    quantity = _checked_quantity(quantity)
+    current = selectors.cart_quantities(request).get(product.pk, 0)
+    return _cart_set(request=request, product=product, quantity=min(current + quantity, MAX_LINE_QUANTITY))
+
+
+def cart_set_quantity(*, request: HttpRequest, product_id: object, quantity: object) -> Product:
+    product = _cart_product(product_id)
+    return _cart_set(request=request, product=product, quantity=_checked_quantity(quantity))
+
+
+def _cart_set(*, request: HttpRequest, product: Product, quantity: int) -> Product:
+    _check_stock(product, quantity)
+    if request.user.is_authenticated:
+        with transaction.atomic():
+            CartItem.objects.update_or_create(user=request.user, product=product, defaults={"quantity": quantity})
+    else:
+        cart = selectors.session_cart(request)
+        cart[str(product.pk)] = quantity
+        request.session[selectors.SESSION_CART_KEY] = cart
+    return product
+
+
+def cart_remove(*, request: HttpRequest, product_id: object) -> None:
+    """Remove a product from the cart; one that is not in it is an error."""
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        raise ValidationError({"product": [_("Enter a valid product id.")]}) from None
+    if request.user.is_authenticated:
+        deleted, _counts = CartItem.objects.filter(user=request.user, product_id=product_id).delete()
+        missing = not deleted
+    else:
+        cart = selectors.session_cart(request)
+        missing = cart.pop(str(product_id), None) is None
+        request.session[selectors.SESSION_CART_KEY] = cart
+    if missing:
+        raise ValidationError({"product": [_("This product is not in your cart.")]})
+
+
+def cart_clear(*, request: HttpRequest) -> None:
+    if request.user.is_authenticated:
+        CartItem.objects.filter(user=request.user).delete()
+    request.session.pop(selectors.SESSION_CART_KEY, None)
+
+
+def cart_merge_session(*, request: HttpRequest, user: User) -> None:
+    """At login, move the anonymous session cart into the user's cart (quantities add up)."""
+    session_cart = request.session.pop(selectors.SESSION_CART_KEY, None)
+    if not session_cart:
+        return
+    products = selectors.active_products().in_bulk([int(product_id) for product_id in session_cart])
+    with transaction.atomic():
+        for product_id, quantity in session_cart.items():
+            product = products.get(int(product_id))
+            if product is None:
+                continue
+            item, created = CartItem.objects.get_or_create(
+                user=user, product=product, defaults={"quantity": min(quantity, product.stock) or 1}
+            )
+            if not created:
+                item.quantity = min(item.quantity + quantity, MAX_LINE_QUANTITY, max(product.stock, 1))
+                item.save(update_fields=["quantity"])
+
+
+# --- Orders --------------------------------------------------------------------------------
+
+
+class OutOfStock(ValidationError):
+    pass
+
+
+def order_place(*, user: User, request: HttpRequest | None = None) -> Order:
+    """Turn the user's cart into an order: stock is taken atomically, prices are snapshotted.
+
+    Stock is decremented with a conditional UPDATE (``stock >= quantity``), in product-id order so
+    two checkouts never deadlock; if any line cannot be served, nothing changes.
+    """
+    with transaction.atomic():
+        items = list(
+            CartItem.objects.select_for_update()
+            .filter(user=user, product__is_active=True)
+            .select_related("product")
+            .order_by("product_id")
+        )
+        if not items:
+            raise ValidationError(_("Your cart is empty."))
+        for item in items:
+            taken = Product.objects.filter(pk=item.product_id, is_active=True, stock__gte=item.quantity).update(
+                stock=F("stock") - item.quantity
+            )
+            if not taken:
+                raise OutOfStock(
+                    _("Not enough “%(name)s” in stock any more. Please change the quantity.")
+                    % {"name": item.product.name}
+                )
+        order = Order.objects.create(user=user, total=sum(item.product.price * item.quantity for item in items))
+        OrderItem.objects.bulk_create(
+            [
+                OrderItem(
+                    order=order,
+                    product=item.product,
+                    product_name=item.product.name,
+                    price=item.product.price,
+                    quantity=item.quantity,
+                )
+                for item in items
+            ]
+        )
+        CartItem.objects.filter(user=user).delete()
+        for category in {item.product.category for item in items}:
+            category_interest_record(user=user, category=category, purchases=1)
+        audit_record(
+            action="shop.order_placed",
+            actor=user,
+            target=order,
+            request=request,
+            details={"total": order.total, "items": [[item.product_id, item.quantity] for item in items]},
+        )
+    return order
+
+
+ALLOWED_TRANSITIONS = {
+    Order.Status.PLACED: {Order.Status.PAID, Order.Status.CANCELLED},
+    Order.Status.PAID: {Order.Status.SHIPPED, Order.Status.CANCELLED},
+    Order.Status.SHIPPED: set(),
+    Order.Status.CANCELLED: set(),
+}
+
+
+def order_set_status(*, order: Order, status: str, actor: User | None) -> Order:
+    """Move an order along placed → paid → shipped, or cancel it (which returns the stock)."""
+    with transaction.atomic():
+        current = Order.objects.select_for_update().get(pk=order.pk)
+        if status not in ALLOWED_TRANSITIONS[current.status]:
+            raise ValidationError(
+                _("An order that is %(current)s cannot become %(new)s.")
+                % {"current": current.get_status_display(), "new": Order.Status(status).label}
+            )
+        if status == Order.Status.CANCELLED:
+            for item in current.items.filter(product__isnull=False):
+                Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+        current.status = status
+        current.status_changed_at = timezone.now()
+        current.save(update_fields=["status", "status_changed_at"])
+        audit_record(action=f"shop.order_{status}", actor=actor, target=current, details={"total": current.total})
+    order.refresh_from_db(fields=["status", "status_changed_at"])
+    return order
