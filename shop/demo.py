@@ -57,7 +57,7 @@ SEARCHES = ["wireless headphones", "laptop", "smartphone 128 gb", "coffee maker"
 def fill(*, scale: int, stdout) -> None:
     if Product.objects.exists() and scale == 1:
         return
-    generator = random.Random(2026 + scale)  # noqa: S311 - demo data, not security
+    generator = random.Random(2026 + scale)  # demo data, not security
     products = []
     with transaction.atomic():
         for name, (brands, patterns, (low, high)) in CATALOGUE.items():

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
 
-from tests.factories import UserFactory
+from tests.factories import OrderFactory, ProductFactory, UserFactory
 
 PUBLIC_ROUTES = {
     "core:home",
@@ -38,6 +39,12 @@ PUBLIC_ROUTES = {
     "api-refresh",
     "api-users-login",
     "public-media",
+    # The anonymous cart lives in the session and merges into the account at login.
+    "shop:cart",
+    "shop:cart-add",
+    "shop:cart-update",
+    "shop:cart-remove",
+    "shop:cart-clear",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -67,11 +74,13 @@ class Route:
 
 def _example(pattern) -> str:
     text = str(pattern.pattern)
-    if hasattr(pattern.pattern, "converters") and "<" in text:
+    if isinstance(pattern.pattern, RoutePattern):
         return re.sub(r"<(?:(\w+):)?\w+>", lambda match: SAMPLES[match.group(1) or "str"], text)
 
     def group(match: re.Match) -> str:
         body = match.group(1)
+        if "\\d" in body:
+            return SAMPLES["int"]
         return body.split("|")[0] if re.fullmatch(r"[\w|]+", body) else "sample"
 
     text = re.sub(r"\(\?P<\w+>([^)]*)\)", group, text)
@@ -141,11 +150,28 @@ def _inactive_user_kwargs() -> dict:
     return {"pk": UserFactory(is_active=False).pk, "username": UserFactory(is_active=False).username}
 
 
+def _inactive_product_kwargs() -> dict:
+    return {"pk": ProductFactory(is_active=False).pk}
+
+
+def _someone_elses_order_kwargs() -> dict:
+    return {"pk": OrderFactory(products=[ProductFactory()]).pk}
+
+
 # route name -> (path template, factory of an object the signed-in user may not see)
 HIDDEN_OBJECTS: dict[str, tuple[str, Callable[[], dict]]] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
     "accounts:public-profile": ("/accounts/users/{username}/", _inactive_user_kwargs),
+    "shop:product-detail": ("/shop/products/{pk}/", _inactive_product_kwargs),
+    "api-product-detail": ("/api/products/{pk}/", _inactive_product_kwargs),
+    "shop:order-detail": ("/shop/orders/{pk}/", _someone_elses_order_kwargs),
+    "api-order-detail": ("/api/orders/{pk}/", _someone_elses_order_kwargs),
 }
+
+
+def test_every_route_with_an_object_id_is_checked_for_hidden_objects():
+    with_ids = {route.name for route in ROUTES if SAMPLES["int"] in route.path and not route.is_admin}
+    assert with_ids <= set(HIDDEN_OBJECTS), with_ids - set(HIDDEN_OBJECTS)
 
 
 @pytest.mark.django_db

@@ -1047,12 +1047,14 @@ def test_users_list_falls_back_to_the_default_page_size(user_api_client, page_si
     assert len(response.json()["results"]) == 20
 
 
-@pytest.mark.parametrize("page", ["99", "abc", "0"])
-def test_users_list_beyond_the_last_page_answers_404(user_api_client, page):
+@pytest.mark.parametrize("page", ["99", "abc", "0", "-1"])
+def test_users_list_with_a_bad_page_answers_400_naming_the_valid_range(user_api_client, page):
     response = user_api_client.get(USERS, {"page": page})
 
-    assert response.status_code == 404
-    assert response.json()["code"] == 404
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == 400
+    assert body["errors"]["page"] == ["Choose a page from 1 to 1."]
 
 
 @pytest.mark.parametrize("page_size", [5, 100])
