@@ -1,5 +1,7 @@
 """Settings for the test suite: SQLite by default, PostgreSQL/Redis when their URLs are set."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, DATABASES
 
@@ -13,7 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A file-backed SQLite test database lets a separate process (the Celery worker test, the
 # browser tests' live server) see committed rows; the in-memory default would not.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".pytest-db.sqlite3")}
+    # One file per run, so two test runs in the same checkout never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
 
 MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"
 BACKUP_DIR = BASE_DIR / "artifacts" / "test-backups"
