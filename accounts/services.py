@@ -443,6 +443,9 @@ def _user_remove(*, user: User, actor: User | None, request: HttpRequest | None)
     with transaction.atomic():
         _tokens_revoke(user=user)
         _sessions_end(user=user)
+        # Other apps tidy up what the account leaves behind (e.g. chat files and ownership).
+        for hook in settings.ACCOUNTS_DELETE_HOOKS:
+            import_string(hook)(user=user)
         audit_record(
             action="accounts.deleted", actor=actor, target=user, request=request, details={"username": user.username}
         )

@@ -25,6 +25,7 @@ from accounts.forms import (
     apply_errors,
 )
 from accounts.models import BUNDLED_AVATARS, User
+from chat import selectors as chat_selectors
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -193,7 +194,8 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @login_required
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     person = get_object_or_404(User, username=username, is_active=True)
-    return render(request, "accounts/public_profile.html", {"person": person})
+    shared = chat_selectors.shared_chats(request.user, person) if person != request.user else []
+    return render(request, "accounts/public_profile.html", {"person": person, "shared_chats": shared})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -8,4 +8,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("accounts.api.urls")),
     path("", include("shop.api.urls")),
+    path("", include("chat.api.urls")),
 ]

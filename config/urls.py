@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("accounts/", include("accounts.urls")),
     path("shop/", include("shop.urls")),
+    path("chat/", include("chat.urls")),
     path("", include("core.urls")),
 ]
 

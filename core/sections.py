@@ -37,6 +37,8 @@ SECTIONS: tuple[Section, ...] = (
         "chat",
         _("Chat"),
         _("Private group chats with attachments and live updates."),
+        url_name="chat:list",
+        stats="chat.selectors.home_stats",
     ),
     Section(
         "crowdfunding",

@@ -8,13 +8,14 @@ must be added to the allow-list on purpose.
 """
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
+from tests.chat_factories import ChatFactory, attachment_in
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 
 PUBLIC_ROUTES = {
@@ -158,14 +159,40 @@ def _someone_elses_order_kwargs() -> dict:
     return {"pk": OrderFactory(products=[ProductFactory()]).pk}
 
 
-# route name -> (path template, factory of an object the signed-in user may not see)
-HIDDEN_OBJECTS: dict[str, tuple[str, Callable[[], dict]]] = {
+def _foreign_chat_kwargs() -> dict:
+    attachment = attachment_in(ChatFactory())
+    return {"pk": attachment.message.chat_id, "message": attachment.message_id, "attachment": attachment.pk}
+
+
+def _foreign_message_kwargs() -> dict:
+    kwargs = _foreign_chat_kwargs()
+    return {**kwargs, "pk": kwargs["message"]}
+
+
+def _foreign_attachment_kwargs() -> dict:
+    kwargs = _foreign_chat_kwargs()
+    return {**kwargs, "pk": kwargs["attachment"]}
+
+
+# route name -> (path template, factory of an object the signed-in user may not see[, method])
+HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
     "accounts:public-profile": ("/accounts/users/{username}/", _inactive_user_kwargs),
     "shop:product-detail": ("/shop/products/{pk}/", _inactive_product_kwargs),
     "api-product-detail": ("/api/products/{pk}/", _inactive_product_kwargs),
     "shop:order-detail": ("/shop/orders/{pk}/", _someone_elses_order_kwargs),
     "api-order-detail": ("/api/orders/{pk}/", _someone_elses_order_kwargs),
+    "chat:detail": ("/chat/{pk}/", _foreign_chat_kwargs),
+    "chat:send": ("/chat/{pk}/send/", _foreign_chat_kwargs, "post"),
+    "chat:poll": ("/chat/{pk}/poll/?after=0", _foreign_chat_kwargs),
+    "chat:edit": ("/chat/{pk}/edit/", _foreign_chat_kwargs),
+    "chat:message-edit": ("/chat/messages/{pk}/edit/", _foreign_message_kwargs, "post"),
+    "chat:message-delete": ("/chat/messages/{pk}/delete/", _foreign_message_kwargs, "post"),
+    "chat:attachment": ("/chat/attachments/{pk}/", _foreign_attachment_kwargs),
+    "api-chat-detail": ("/api/chats/{pk}/", _foreign_chat_kwargs),
+    "api-chat-members": ("/api/chats/{pk}/members/", _foreign_chat_kwargs, "post"),
+    "api-message-detail": ("/api/messages/{pk}/", _foreign_message_kwargs),
+    "api-attachment-download": ("/api/attachments/{pk}/", _foreign_attachment_kwargs),
 }
 
 
@@ -177,9 +204,9 @@ def test_every_route_with_an_object_id_is_checked_for_hidden_objects():
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(HIDDEN_OBJECTS))
 def test_objects_a_user_may_not_see_answer_404(client, name):
-    template, make = HIDDEN_OBJECTS[name]
+    template, make, *method = HIDDEN_OBJECTS[name]
     client.force_login(UserFactory())
-    response = client.get(template.format(**make()))
+    response = getattr(client, method[0] if method else "get")(template.format(**make()))
     assert response.status_code == 404
     if template.startswith("/api/"):
         assert response.json()["code"] == 404

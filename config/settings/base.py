@@ -238,6 +238,8 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Private uploads (chat attachments, purchased sites): never under MEDIA_ROOT, never given a URL.
+PRIVATE_MEDIA_ROOT = env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 # Public uploads served by Django itself (fine for one node; use the proxy or object storage at scale).
 SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=DEBUG)
 PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/"]
@@ -306,6 +308,16 @@ SHOP_RECOMMENDATION_CACHE_SECONDS = env.int("SHOP_RECOMMENDATION_CACHE_SECONDS",
 SHOP_PAGE_SIZES = [10, 20, 50, 100]
 # Called with (request=..., user=...) right after every web login.
 ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
+# Called with (user=...) inside the transaction that deletes an account, before the row goes.
+ACCOUNTS_DELETE_HOOKS = ["chat.services.member_account_deleted"]
+
+# --- Messenger ------------------------------------------------------------------------------
+CHAT_ATTACHMENT_TYPES = env.list(
+    "CHAT_ATTACHMENT_TYPES", default=["txt", "pdf", "png", "jpg", "jpeg", "gif", "docx", "xlsx", "zip"]
+)
+CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=16)
+CHAT_PAGE_SIZE = 50
+CHAT_POLL_INTERVAL_MS = env.int("CHAT_POLL_INTERVAL_MS", default=1500)
 
 # --- Backups --------------------------------------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "backups"))

@@ -19,6 +19,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
 
 MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "artifacts" / "test-private-media"
 BACKUP_DIR = BASE_DIR / "artifacts" / "test-backups"
 CELERY_TASK_ALWAYS_EAGER = True
 

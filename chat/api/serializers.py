@@ -1,0 +1,72 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from chat.models import Attachment, Chat, Message
+
+
+class ChatSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    unread = serializers.IntegerField(read_only=True, default=0)
+    my_role = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Chat
+        fields = ["id", "title", "members", "created_by", "created_at", "last_activity_at", "unread", "my_role"]
+        read_only_fields = ["id", "created_by", "created_at", "last_activity_at"]
+
+    def get_members(self, chat: Chat) -> list[str]:
+        return [membership.user.username for membership in chat.memberships.all()]
+
+
+class ChatCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=100)
+    members = serializers.ListField(child=serializers.CharField(max_length=150), allow_empty=True, max_length=200)
+
+
+class ChatRenameSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=100)
+
+
+class MembersAddSerializer(serializers.Serializer):
+    members = serializers.ListField(child=serializers.CharField(max_length=150), allow_empty=False, max_length=200)
+
+
+class MemberRemoveSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="A member to remove (owner only); your own name leaves.")
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "size", "content_type", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        path = reverse("api-attachment-download", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "chat", "author", "text", "created_at", "edited_at", "is_deleted", "attachments"]
+        read_only_fields = fields
+
+    def get_author(self, message: Message) -> str | None:
+        return message.author.username if message.author else None
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    chat = serializers.IntegerField(min_value=1)
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000, trim_whitespace=True)
+    file = serializers.FileField(required=False, allow_empty_file=True)
+
+
+class MessageEditSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, max_length=10_000)

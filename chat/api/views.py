@@ -1,0 +1,209 @@
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from chat import selectors, services
+from chat.api.serializers import (
+    ChatCreateSerializer,
+    ChatRenameSerializer,
+    ChatSerializer,
+    MemberRemoveSerializer,
+    MembersAddSerializer,
+    MessageCreateSerializer,
+    MessageEditSerializer,
+    MessageSerializer,
+)
+from chat.models import Attachment, Chat, Membership, Message
+from core.api.pagination import CursorPagination
+
+
+def _chat(request: Request, chat_id: object) -> Chat:
+    try:
+        return selectors.chat_for_member(request.user, int(chat_id))
+    except (Chat.DoesNotExist, TypeError, ValueError):
+        raise NotFound from None
+
+
+def _with_members(queryset):
+    return queryset.prefetch_related(
+        Prefetch("memberships", queryset=Membership.objects.select_related("user").order_by("joined_at", "id"))
+    )
+
+
+@extend_schema(tags=["chat"])
+class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """My chats, newest activity first. Non-members get 404 for everything about a chat."""
+
+    serializer_class = ChatSerializer
+    lookup_value_regex = r"\d+"
+    queryset = Chat.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Chat.objects.none()
+        return _with_members(selectors.chats_of(self.request.user))
+
+    @extend_schema(request=ChatCreateSerializer, responses={201: ChatSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = ChatCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chat = services.chat_create(creator=request.user, **serializer.validated_data)
+        return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ChatRenameSerializer, responses={200: ChatSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        chat = self.get_object()
+        serializer = ChatRenameSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.chat_rename(chat=chat, member=request.user, title=serializer.validated_data["title"])
+        return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data)
+
+    def perform_destroy(self, chat: Chat) -> None:
+        services.chat_delete(chat=chat, owner=self.request.user)
+
+    @extend_schema(
+        methods=["POST"], request=MembersAddSerializer, responses={200: ChatSerializer}, summary="Add members"
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        request=MemberRemoveSerializer,
+        responses={200: ChatSerializer, 204: None},
+        summary="Remove a member (owner) or leave (your own username)",
+    )
+    @action(detail=True, methods=["post", "delete"])
+    def members(self, request: Request, pk: str) -> Response:
+        chat = self.get_object()
+        if request.method == "POST":
+            serializer = MembersAddSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            services.chat_members_add(chat=chat, member=request.user, usernames=serializer.validated_data["members"])
+        else:
+            serializer = MemberRemoveSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            username = serializer.validated_data["username"]
+            if username == request.user.username:
+                services.chat_leave(chat=chat, user=request.user)
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                raise ValidationError({"username": ["This user is not a member of the chat."]})
+            services.chat_member_remove(chat=chat, owner=request.user, user=user)
+        return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data)
+
+
+class MessagePagination(CursorPagination):
+    """Newest pages first (``next`` goes back in time), each page ordered oldest → newest."""
+
+    page_size = 50
+    ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        page = super().paginate_queryset(queryset, request, view)
+        return list(reversed(page)) if page is not None else None
+
+
+@extend_schema(tags=["chat"])
+class MessageViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MessageSerializer
+    pagination_class = MessagePagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    lookup_value_regex = r"\d+"
+    queryset = Message.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Message.objects.none()
+        return (
+            Message.objects.filter(chat__memberships__user=self.request.user)
+            .select_related("author")
+            .prefetch_related("attachments")
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("chat", int, required=True, description="The chat whose messages to list."),
+            OpenApiParameter("after", int, description="Only messages with a larger id (new ones)."),
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        chat_id = request.query_params.get("chat")
+        if not chat_id:
+            raise ValidationError({"chat": ["This parameter is required."]})
+        chat = _chat(request, chat_id)
+        messages = self.get_queryset().filter(chat=chat)
+        after = request.query_params.get("after")
+        if after is not None:
+            if not after.isdigit():
+                raise ValidationError({"after": ["Enter a message id."]})
+            messages = messages.filter(id__gt=int(after))
+        page = self.paginate_queryset(messages)
+        if page and not request.query_params.get("cursor"):
+            services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        request={"application/json": MessageCreateSerializer, "multipart/form-data": MessageCreateSerializer},
+        responses={201: MessageSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        chat = _chat(request, serializer.validated_data["chat"])
+        message = services.message_send(
+            chat=chat,
+            author=request.user,
+            text=serializer.validated_data["text"],
+            upload=serializer.validated_data.get("file"),
+        )
+        message = self.get_queryset().get(pk=message.pk)
+        return Response(self.get_serializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MessageEditSerializer, responses={200: MessageSerializer})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        serializer = MessageEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.message_edit(message_id=int(pk), user=request.user, text=serializer.validated_data["text"])
+        except Message.DoesNotExist:
+            raise NotFound from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        try:
+            services.message_delete(message_id=int(pk), user=request.user)
+        except Message.DoesNotExist:
+            raise NotFound from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["chat"], responses={(200, "application/octet-stream"): serializers.FileField()})
+class AttachmentDownloadView(APIView):
+    """Download an attachment (members only) under its original name."""
+
+    def get(self, request: Request, pk: int) -> FileResponse:
+        attachment = Attachment.objects.filter(
+            pk=pk, message__chat__memberships__user=request.user, message__is_deleted=False
+        ).first()
+        if attachment is None:
+            raise NotFound
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+        response["Content-Type"] = "application/octet-stream"
+        return response

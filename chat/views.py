@@ -1,0 +1,227 @@
+"""Messenger pages. Every view looks the chat up among the user's own, so non-members get 404.
+
+Live updates use short polling (``poll`` below, every CHAT_POLL_INTERVAL_MS): it needs no extra
+infrastructure, survives proxies and works with gunicorn's sync workers, where server-sent events
+would hold a worker per open tab.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from chat import selectors, services
+from chat.models import Attachment, Chat, Message
+
+
+def _chat_or_404(request: HttpRequest, chat_id: int) -> Chat:
+    try:
+        return selectors.chat_for_member(request.user, chat_id)
+    except Chat.DoesNotExist:
+        raise Http404 from None
+
+
+def _errors(error: ValidationError) -> list[str]:
+    return error.messages
+
+
+@login_required
+def chat_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "chat/chat_list.html", {"chats": selectors.chats_of(request.user)})
+
+
+@login_required
+def chat_create(request: HttpRequest) -> HttpResponse:
+    errors: list[str] = []
+    title, members = request.POST.get("title", ""), request.POST.get("members", "")
+    if request.method == "POST":
+        try:
+            chat = services.chat_create(creator=request.user, title=title, members=members)
+        except ValidationError as error:
+            errors = _errors(error)
+        else:
+            messages.success(request, _("The chat “%(title)s” is created.") % {"title": chat.title})
+            return redirect("chat:detail", pk=chat.pk)
+    return render(request, "chat/chat_form.html", {"errors": errors, "title": title, "members": members})
+
+
+@login_required
+def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _chat_or_404(request, pk)
+    before = request.GET.get("before")
+    page, has_older = selectors.message_page(
+        chat, before=int(before) if before and before.isdigit() else None, size=settings.CHAT_PAGE_SIZE
+    )
+    if page and not before:
+        services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
+    return render(
+        request,
+        "chat/chat_detail.html",
+        {
+            "chat": chat,
+            "page": page,
+            "has_older": has_older,
+            "oldest_id": page[0].pk if page else None,
+            "newest_id": page[-1].pk if page else 0,
+            "now": timezone.now().isoformat(),
+            "poll_interval": settings.CHAT_POLL_INTERVAL_MS,
+            "max_mb": settings.CHAT_ATTACHMENT_MAX_MB,
+            "allowed_types": ",".join(f".{kind}" for kind in settings.CHAT_ATTACHMENT_TYPES),
+            "is_archive": bool(before),
+        },
+    )
+
+
+def _rendered(request: HttpRequest, message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "html": render_to_string("chat/_message.html", {"message": message, "user": request.user}, request=request),
+    }
+
+
+@login_required
+@require_POST
+def message_send(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _chat_or_404(request, pk)
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    try:
+        message = services.message_send(
+            chat=chat, author=request.user, text=request.POST.get("text", ""), upload=request.FILES.get("file")
+        )
+    except ValidationError as error:
+        if wants_json:
+            return JsonResponse({"errors": _errors(error)}, status=400)
+        for text in _errors(error):
+            messages.error(request, text)
+        return redirect("chat:detail", pk=chat.pk)
+    if wants_json:
+        return JsonResponse(_rendered(request, selectors.messages_of(chat).get(pk=message.pk)), status=201)
+    return redirect(f"{reverse('chat:detail', args=[chat.pk])}#message-{message.pk}")
+
+
+@login_required
+@require_GET
+def poll(request: HttpRequest, pk: int) -> JsonResponse:
+    """New messages after ``after`` and messages changed since ``since``; marks what was seen read."""
+    chat = _chat_or_404(request, pk)
+    after = request.GET.get("after", "0")
+    since: datetime | None = parse_datetime(request.GET.get("since", "") or "")
+    if not after.isdigit() or (request.GET.get("since") and since is None):
+        return JsonResponse({"errors": [_("Bad polling parameters.")]}, status=400)
+    now = timezone.now()
+    new, changed = selectors.message_updates(chat, after=int(after), since=since)
+    if new:
+        services.chat_mark_read(chat=chat, user=request.user, up_to=new[-1].pk)
+    return JsonResponse(
+        {
+            "messages": [_rendered(request, message) for message in new],
+            "changed": [_rendered(request, message) for message in changed],
+            "since": now.isoformat(),
+        }
+    )
+
+
+@login_required
+@require_POST
+def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_message(
+        request, pk, lambda: services.message_edit(message_id=pk, user=request.user, text=request.POST.get("text", ""))
+    )
+
+
+@login_required
+@require_POST
+def message_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_message(request, pk, lambda: services.message_delete(message_id=pk, user=request.user))
+
+
+def _change_message(request: HttpRequest, pk: int, change) -> HttpResponse:
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    try:
+        message = change()
+    except Message.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as error:
+        if wants_json:
+            return JsonResponse({"errors": _errors(error)}, status=400)
+        for text in _errors(error):
+            messages.error(request, text)
+        message = Message.objects.get(pk=pk)
+        return redirect("chat:detail", pk=message.chat_id)
+    if wants_json:
+        return JsonResponse(_rendered(request, selectors.messages_of(message.chat).get(pk=message.pk)))
+    return redirect(f"{reverse('chat:detail', args=[message.chat_id])}#message-{message.pk}")
+
+
+@login_required
+def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    chat = _chat_or_404(request, pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            response = _edit_action(request, chat, action)
+        except ValidationError as error:
+            for text in _errors(error):
+                messages.error(request, text)
+        else:
+            if response is not None:
+                return response
+        return redirect("chat:edit", pk=chat.pk)
+    return render(request, "chat/chat_edit.html", {"chat": chat, "memberships": selectors.members_of(chat)})
+
+
+def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpResponse | None:
+    if action == "rename":
+        services.chat_rename(chat=chat, member=request.user, title=request.POST.get("title", ""))
+        messages.success(request, _("The chat is renamed."))
+    elif action == "add":
+        added = services.chat_members_add(chat=chat, member=request.user, usernames=request.POST.get("usernames", ""))
+        messages.success(request, _("Added: %(names)s.") % {"names": ", ".join(u.username for u in added) or "—"})
+    elif action == "remove":
+        user = User.objects.filter(pk=request.POST.get("user") or 0).first()
+        if user is None:
+            raise ValidationError(_("This user is not a member of the chat."))
+        services.chat_member_remove(chat=chat, owner=request.user, user=user)
+        messages.success(request, _("%(name)s was removed from the chat.") % {"name": user.username})
+    elif action == "leave":
+        services.chat_leave(chat=chat, user=request.user)
+        messages.info(request, _("You left “%(title)s”.") % {"title": chat.title})
+        return redirect("chat:list")
+    elif action == "delete":
+        services.chat_delete(chat=chat, owner=request.user)
+        messages.info(request, _("The chat “%(title)s” is deleted.") % {"title": chat.title})
+        return redirect("chat:list")
+    else:
+        raise ValidationError(_("Unknown action."))
+    return None
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Files are served only to members of the chat, as downloads under their original name."""
+    attachment = (
+        Attachment.objects.filter(pk=pk, message__chat__memberships__user=request.user, message__is_deleted=False)
+        .select_related("message")
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
