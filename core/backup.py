@@ -19,6 +19,11 @@ EXCLUDED = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
 PROJECT_APPS = ["core", "accounts", "shop", "sitestore", "chat", "crowdfunding", "mailings", "blog"]
 
 
+def _file_roots() -> dict[str, Path]:
+    """Uploaded files travel with the data: public media and private files (chat attachments)."""
+    return {"media/": Path(settings.MEDIA_ROOT), "private/": Path(settings.PRIVATE_MEDIA_ROOT)}
+
+
 def database_is_empty() -> bool:
     """True when no model of the project's own apps holds a row (migrations' groups do not count)."""
     for label in PROJECT_APPS:
@@ -39,13 +44,13 @@ def backup_write(destination: Path | io.BytesIO, *, actor: object = None) -> Non
         stdout=data,
         verbosity=0,
     )
-    media_root = Path(settings.MEDIA_ROOT)
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", data.getvalue())
-        if media_root.is_dir():
-            for path in sorted(media_root.rglob("*")):
-                if path.is_file():
-                    archive.write(path, f"media/{path.relative_to(media_root).as_posix()}")
+        for prefix, root in _file_roots().items():
+            if root.is_dir():
+                for path in sorted(root.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, f"{prefix}{path.relative_to(root).as_posix()}")
     with transaction.atomic():
         audit_record(action="core.backup_created", actor=actor)
 
@@ -76,13 +81,14 @@ def backup_restore(source: Path, *, force: bool = False) -> None:
             ) from error
         finally:
             fixture.unlink(missing_ok=True)
-        media_root = Path(settings.MEDIA_ROOT).resolve()
-        for name in names:
-            if not name.startswith("media/") or name.endswith("/"):
-                continue
-            target = (media_root / name.removeprefix("media/")).resolve()
-            # A crafted archive must not write outside MEDIA_ROOT.
-            if media_root not in target.parents:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(name))
+        for prefix, root in _file_roots().items():
+            root = root.resolve()
+            for name in names:
+                if not name.startswith(prefix) or name.endswith("/"):
+                    continue
+                target = (root / name.removeprefix(prefix)).resolve()
+                # A crafted archive must not write outside its root.
+                if root not in target.parents:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(name))

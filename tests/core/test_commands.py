@@ -36,6 +36,7 @@ def media_root(settings, tmp_path) -> Path:
     root = tmp_path / "deep" / "er" / "media"
     root.mkdir(parents=True)
     settings.MEDIA_ROOT = str(root)
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     return root
 
 
@@ -434,3 +435,21 @@ def test_restore_never_writes_outside_media_root(media_root, backup_dir, tmp_pat
     assert not (media_root.parent / "sibling-evil.txt").exists()
     assert not escape_absolute.exists()
     assert [path.name for path in tmp_path.rglob("*evil*")] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_round_trips_private_files_such_as_chat_attachments(media_root, backup_dir, tmp_path, settings):
+    from tests.chat_factories import ChatFactory, attachment_in
+
+    attachment = attachment_in(ChatFactory(), name="minutes.txt", content=b"private minutes")
+    stored = Path(settings.PRIVATE_MEDIA_ROOT) / attachment.file.name
+    archive = tmp_path / "backup.zip"
+    run("backup", "--output", str(archive))
+    with zipfile.ZipFile(archive) as opened:
+        assert f"private/{attachment.file.name}" in opened.namelist()
+
+    stored.unlink()
+    run("restore", str(archive), "--force")
+
+    assert stored.read_bytes() == b"private minutes"
+    assert not (media_root / attachment.file.name).exists()
