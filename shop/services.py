@@ -219,6 +219,8 @@ def cart_remove(*, request: HttpRequest, product_id: object) -> None:
         product_id = int(product_id)
     except (TypeError, ValueError):
         raise ValidationError({"product": [_("Enter a valid product id.")]}) from None
+    if not 0 < product_id < 2**63:  # no such row, and SQLite cannot even bind a larger number
+        raise ValidationError({"product": [_("This product is not in your cart.")]})
     if request.user.is_authenticated:
         deleted, _counts = CartItem.objects.filter(user=request.user, product_id=product_id).delete()
         missing = not deleted
@@ -322,6 +324,8 @@ ALLOWED_TRANSITIONS = {
 
 def order_set_status(*, order: Order, status: str, actor: User | None) -> Order:
     """Move an order along placed → paid → shipped, or cancel it (which returns the stock)."""
+    if status not in Order.Status.values:
+        raise ValidationError(_("“%(status)s” is not an order status.") % {"status": status})
     with transaction.atomic():
         current = Order.objects.select_for_update().get(pk=order.pk)
         if status not in ALLOWED_TRANSITIONS[current.status]:
