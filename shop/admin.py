@@ -33,6 +33,12 @@ class PriceAdjustmentForm(forms.Form):
     )
     days = forms.IntegerField(label=_("For how many days"), min_value=1, max_value=365, initial=7)
 
+    def clean_percent(self) -> int:
+        percent = self.cleaned_data["percent"]
+        if percent == 0:
+            raise ValidationError(_("Zero percent changes nothing: enter a discount (below 0) or a mark-up (above 0)."))
+        return percent
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
@@ -56,7 +62,14 @@ class PriceChangeInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ["-changed_at"]
 
+    # The price history is written by the services only: shown, never edited here.
     def has_add_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
         return False
 
 
@@ -203,6 +216,20 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel selected orders (returns stock)"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, Order.Status.CANCELLED)
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(ReadOnlyAdmin):
+    """Every line ever ordered: what sold, at which price (the snapshot), in which order."""
+
+    list_display = ["order", "product_name", "price", "quantity", "line_total"]
+    list_filter = ["order__status"]
+    search_fields = ["product_name", "order__id", "order__user__username"]
+    list_select_related = ["order"]
+
+    @admin.display(description=_("line total"))
+    def line_total(self, obj: OrderItem) -> int:
+        return obj.line_total
 
 
 @admin.register(SearchQuery)

@@ -1,6 +1,8 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from shop.models import Category, Order, OrderItem, Product
+from shop.services import MAX_LINE_QUANTITY
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -50,13 +52,18 @@ class CartSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+# Ids beyond a 64-bit integer cannot exist; bounding them keeps the database from overflowing (a 500).
+MAX_ID = 2**63 - 1
+PRODUCT_ID_ERRORS = {"min_value": _("Enter a valid product id."), "max_value": _("Enter a valid product id.")}
+
+
 class CartAddSerializer(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID, error_messages=PRODUCT_ID_ERRORS)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
 
 
 class CartRemoveSerializer(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1, required=False)
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, error_messages=PRODUCT_ID_ERRORS)
 
 
 class OrderItemSerializer(serializers.ModelSerializer):

@@ -32,8 +32,10 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         response = super().list(request, *args, **kwargs)
+        # Logged once per search: on its first page (however it is spelt), not on the pages after.
+        page = getattr(self.paginator, "page", None)
         search = request.query_params.get("search", "")
-        if search and request.query_params.get("page", "1") == "1":
+        if search and (page is None or page.number == 1):
             services.search_query_log(query=search, user=request.user)
         return response
 
