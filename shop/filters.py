@@ -27,6 +27,12 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return queryset.order_by(*fields, "id")
 
 
+class WholeNumberFilter(django_filters.NumberFilter):
+    """Prices are whole numbers: ``1.5`` is an error, not silently rounded."""
+
+    field_class = forms.IntegerField
+
+
 class ProductFilterForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
@@ -40,8 +46,8 @@ class ProductFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"), max_length=200)
     category = django_filters.ModelChoiceFilter(queryset=Category.objects.all(), label=_("Category"))
     company = django_filters.CharFilter(field_name="company", lookup_expr="iexact", label=_("Company"))
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte", label=_("Price from"), min_value=0)
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte", label=_("Price to"), min_value=0)
+    min_price = WholeNumberFilter(field_name="price", lookup_expr="gte", label=_("Price from"), min_value=0)
+    max_price = WholeNumberFilter(field_name="price", lookup_expr="lte", label=_("Price to"), min_value=0)
     ordering = StableOrderingFilter(
         fields=ORDERINGS,
         field_labels={

@@ -54,6 +54,8 @@ def search_log_purge() -> int:
 def products_set_active(*, products: QuerySet[Product], active: bool, actor: User | None) -> int:
     with transaction.atomic():
         ids = list(products.exclude(is_active=active).values_list("pk", flat=True))
+        if not ids:
+            return 0
         Product.objects.filter(pk__in=ids).update(is_active=active, updated_at=timezone.now())
         audit_record(
             action="shop.products_activated" if active else "shop.products_deactivated",
@@ -193,7 +195,11 @@ def cart_add(*, request: HttpRequest, product_id: object, quantity: object = 1) 
     product = _cart_product(product_id)
     quantity = _checked_quantity(quantity)
     current = selectors.cart_quantities(request).get(product.pk, 0)
-    return _cart_set(request=request, product=product, quantity=min(current + quantity, MAX_LINE_QUANTITY))
+    if current + quantity > MAX_LINE_QUANTITY:
+        raise ValidationError(
+            {"quantity": [_("At most %(max)s of one product fit in the cart.") % {"max": MAX_LINE_QUANTITY}]}
+        )
+    return _cart_set(request=request, product=product, quantity=current + quantity)
 
 
 def cart_set_quantity(*, request: HttpRequest, product_id: object, quantity: object) -> Product:

@@ -48,3 +48,10 @@ def user_api_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _isolated_uploads(settings, tmp_path):
+    """Uploaded files of one test never land where another test (or a later run) looks."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")

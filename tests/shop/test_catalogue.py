@@ -194,9 +194,9 @@ def test_a_lower_bound_above_the_upper_one_is_a_clear_error(signed_in, filterabl
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"min_price": "cheap"}, "Enter a number."),
-        ({"max_price": "1e5x"}, "Enter a number."),
-        ({"min_price": "NaN"}, "Enter a number."),
+        ({"min_price": "cheap"}, "Enter a whole number."),
+        ({"max_price": "1e5x"}, "Enter a whole number."),
+        ({"min_price": "NaN"}, "Enter a whole number."),
         ({"min_price": "-5"}, "Ensure this value is greater than or equal to 0."),
         ({"category": "999999"}, "Select a valid choice. That choice is not one of the available choices."),
         ({"category": "kitchen"}, "Select a valid choice. That choice is not one of the available choices."),
@@ -321,3 +321,14 @@ def test_the_product_page_uses_a_bounded_number_of_queries(signed_in, django_ass
     product = ProductFactory()
     with django_assert_max_num_queries(14):
         assert signed_in.get(detail(product)).status_code == 200
+
+
+def test_a_fractional_price_filter_is_an_error_not_rounded(client, user):
+    from tests.factories import ProductFactory
+
+    ProductFactory(price=1)
+    client.force_login(user)
+    response = client.get("/shop/", {"min_price": "1.5"})
+    assert response.status_code == 200
+    assert "min_price" in response.context["filter"].form.errors
+    assert list(response.context["page"].object_list) == []

@@ -639,3 +639,15 @@ def test_logging_in_without_a_session_cart_keeps_the_users_cart(client, user):
     CartItem.objects.create(user=user, product=tea, quantity=2)
     client.post(LOGIN, {"login": user.username, "password": PASSWORD})
     assert cart_of(user) == {tea.pk: 2}
+
+
+def test_adding_beyond_the_line_limit_is_refused_and_changes_nothing(client, user):
+    from shop.models import CartItem
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(stock=500)
+    client.force_login(user)
+    client.post("/shop/cart/add/", {"product": product.pk, "quantity": 99})
+    response = client.post("/shop/cart/add/", {"product": product.pk, "quantity": 5}, follow=True)
+    assert CartItem.objects.get(user=user, product=product).quantity == 99
+    assert any("At most 99" in str(message) for message in response.context["messages"])
