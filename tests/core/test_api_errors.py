@@ -336,3 +336,11 @@ def test_swagger_ui_is_served_without_any_cdn(client):
             assert finders.find(asset.removeprefix("/static/")), asset
         else:
             assert client.get(asset).status_code == 200, asset
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", ["text/plain", "application/xml", "image/png"])
+def test_an_unsupported_accept_header_still_gets_the_401_body_in_json(client, accept):
+    response = client.get("/api/users/me/", HTTP_ACCEPT=accept)
+    assert response.status_code == 401
+    assert response.json() == {"code": 401, "message": "Unauthorized"}
