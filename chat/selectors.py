@@ -1,5 +1,8 @@
 """Reads of the messenger: everything is scoped to the chats the user is a member of."""
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +34,6 @@ def chats_of(user: User) -> QuerySet[Chat]:
             last_deleted=Subquery(last_message.values("is_deleted")[:1]),
             last_author=Subquery(last_message.values("author__username")[:1]),
             last_has_file=Subquery(last_message.annotate(files=Count("attachments")).values("files")[:1]),
-            member_count=Count("memberships", distinct=True),
         )
         .order_by("-last_activity_at", "-id")
     )
@@ -67,12 +69,20 @@ def message_page(chat: Chat, *, before: int | None = None, size: int = 50) -> tu
     return list(reversed(newest_first[:size])), has_older
 
 
-def message_updates(chat: Chat, *, after: int, since=None) -> tuple[list[Message], list[Message]]:
-    """Messages newer than ``after``, and older ones edited or deleted since ``since``."""
-    new = list(messages_of(chat).filter(id__gt=after))
+def message_updates(chat: Chat, *, after: int, since: datetime | None = None) -> tuple[list[Message], list[Message]]:
+    """Up to a page of messages newer than ``after``, and up to a page of older ones edited or deleted
+    since ``since`` (the earliest changes first).
+
+    The client asks again from the newest id and the latest change it got, so a long absence costs a
+    page per poll instead of the whole history.
+    """
+    size = settings.CHAT_PAGE_SIZE
+    new = list(messages_of(chat).filter(id__gt=after)[:size])
     changed = []
     if since is not None:
-        changed = list(messages_of(chat).filter(id__lte=after, changed_at__gt=since))
+        changed = list(
+            messages_of(chat).filter(id__lte=after, changed_at__gt=since).order_by("changed_at", "id")[:size]
+        )
     return new, changed
 
 

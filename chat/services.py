@@ -9,14 +9,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
 from core.services import audit_record
 
 MAX_TEXT = 10_000
+MAX_FILENAME = 200
+# Control, format (e.g. right-to-left override), surrogate and line/paragraph separator characters.
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+# Attachments with these extensions must really be images (checked with Pillow, as SPEC §3 asks).
+IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "webp", "bmp"}
 
 
 def _usernames(raw: str | list[str]) -> list[str]:
@@ -31,13 +38,35 @@ def _usernames(raw: str | list[str]) -> list[str]:
 
 
 def _users_by_username(usernames: list[str]) -> list[User]:
-    found = {user.username.lower(): user for user in User.objects.filter(username__in=usernames, is_active=True)}
-    missing = [name for name in usernames if name.lower() not in found]
+    """Active users by username, each once; every unknown name is named in one error.
+
+    Usernames are unique as typed ("anna" and "Anna" are two people), so an exact match wins; a name
+    typed in another case finds the one user it can only mean, and is unknown when it is ambiguous.
+    """
+    if not usernames:
+        return []
+    candidates = User.objects.annotate(username_lower=Lower("username")).filter(
+        username_lower__in={name.lower() for name in usernames}, is_active=True
+    )
+    exact: dict[str, User] = {}
+    by_lower: dict[str, list[User]] = {}
+    for user in candidates:
+        exact[user.username] = user
+        by_lower.setdefault(user.username.lower(), []).append(user)
+    found: dict[int, User] = {}
+    missing = []
+    for name in usernames:
+        matches = by_lower.get(name.lower(), [])
+        user = exact.get(name) or (matches[0] if len(matches) == 1 else None)
+        if user is None:
+            missing.append(name)
+        else:
+            found.setdefault(user.pk, user)
     if missing:
         raise ValidationError(
             {"members": [_("Unknown usernames: %(names)s.") % {"names": ", ".join(missing)}]}, code="unknown_users"
         )
-    return [found[name.lower()] for name in usernames]
+    return list(found.values())
 
 
 def _clean_title(title: str) -> str:
@@ -50,9 +79,21 @@ def _clean_title(title: str) -> str:
 
 
 def chat_create(*, creator: User, title: str, members: str | list[str]) -> Chat:
-    """Create a chat: the creator becomes its owner, the named users its members."""
-    title = _clean_title(title)
-    others = [user for user in _users_by_username(_usernames(members)) if user.pk != creator.pk]
+    """Create a chat: the creator becomes its owner, the named users its members.
+
+    A bad title and unknown usernames are reported together, so one correction is enough.
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        title = _clean_title(title)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        others = [user for user in _users_by_username(_usernames(members)) if user.pk != creator.pk]
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         chat = Chat.objects.create(title=title, created_by=creator)
         Membership.objects.create(chat=chat, user=creator, role=Membership.Role.OWNER)
@@ -62,14 +103,21 @@ def chat_create(*, creator: User, title: str, members: str | list[str]) -> Chat:
 
 
 def chat_rename(*, chat: Chat, member: User, title: str) -> Chat:
+    """Any member may rename the chat."""
     _require_member(chat, member)
-    chat.title = _clean_title(title)
-    chat.save(update_fields=["title", "updated_at"])
+    title = _clean_title(title)
+    with transaction.atomic():
+        old_title, chat.title = chat.title, title
+        chat.save(update_fields=["title", "updated_at"])
+        audit_record(action="chat.renamed", actor=member, target=chat, details={"from": old_title, "to": title})
     return chat
 
 
 def chat_members_add(*, chat: Chat, member: User, usernames: str | list[str]) -> list[User]:
-    """Any member may add people; those already in the chat are left as they are."""
+    """Any member may add people; those already in the chat are left as they are.
+
+    Newcomers see the history, but only what is written after they joined counts as unread.
+    """
     _require_member(chat, member)
     users = _users_by_username(_usernames(usernames))
     if not users:
@@ -77,7 +125,10 @@ def chat_members_add(*, chat: Chat, member: User, usernames: str | list[str]) ->
     with transaction.atomic():
         present = set(chat.memberships.values_list("user_id", flat=True))
         added = [user for user in users if user.pk not in present]
-        Membership.objects.bulk_create([Membership(chat=chat, user=user) for user in added], ignore_conflicts=True)
+        newest = Message.objects.filter(chat=chat).aggregate(newest=Max("id"))["newest"] or 0
+        Membership.objects.bulk_create(
+            [Membership(chat=chat, user=user, last_read_id=newest) for user in added], ignore_conflicts=True
+        )
         audit_record(action="chat.members_added", actor=member, target=chat, details={"users": [u.pk for u in added]})
     return added
 
@@ -148,10 +199,21 @@ def _require_member(chat: Chat, user: User) -> None:
 
 
 def safe_filename(name: str) -> str:
-    """The uploader's file name reduced to something safe to put in a download header."""
-    name = unicodedata.normalize("NFKC", PurePosixPath((name or "").replace("\\", "/")).name)
-    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*;]", "", name).strip(" .")
-    return name[:200] or "file"
+    """The uploader's file name reduced to something safe to put in a download header.
+
+    Normalised first (NFKC turns a full-width "／" into "/"), then cut to its last path part, without
+    control and format characters (a right-to-left override could disguise the extension).
+    """
+    name = unicodedata.normalize("NFKC", name or "").replace("\\", "/")
+    name = PurePosixPath(name).name
+    name = "".join(char for char in name if unicodedata.category(char) not in UNSAFE_CATEGORIES)
+    name = re.sub(r'["<>:|?*;/]', "", name).strip(" .")
+    if len(name) > MAX_FILENAME:
+        # Shorten the stem, not the extension: the type check and the download need it.
+        suffix = PurePosixPath(name).suffix
+        suffix = suffix if len(suffix) <= 16 else ""
+        name = name[: MAX_FILENAME - len(suffix)].rstrip(" .") + suffix
+    return name or "file"
 
 
 def _checked_upload(upload: UploadedFile) -> tuple[str, str]:
@@ -168,7 +230,22 @@ def _checked_upload(upload: UploadedFile) -> tuple[str, str]:
         raise ValidationError(
             {"file": [_("The file is too large: at most %(mb)s MB.") % {"mb": settings.CHAT_ATTACHMENT_MAX_MB}]}
         )
+    if extension in IMAGE_EXTENSIONS and not _is_image(upload):
+        raise ValidationError({"file": [_("This file is not a valid image.")]})
     return name, (upload.content_type or "application/octet-stream")[:100]
+
+
+def _is_image(upload: UploadedFile) -> bool:
+    """Whether Pillow reads the upload as an image (a JPEG named .png is still an image)."""
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    finally:
+        upload.seek(0)
+    return True
 
 
 def message_send(*, chat: Chat, author: User, text: str = "", upload: UploadedFile | None = None) -> Message:
@@ -179,27 +256,29 @@ def message_send(*, chat: Chat, author: User, text: str = "", upload: UploadedFi
         raise ValidationError({"text": [_("Write a message or attach a file.")]})
     if len(text) > MAX_TEXT:
         raise ValidationError({"text": [_("A message may have at most %(max)s characters.") % {"max": MAX_TEXT}]})
-    checked = _checked_upload(upload) if upload is not None else None
-    stored = ""
+    attachment = None
+    if upload is not None:
+        name, content_type = _checked_upload(upload)
+        attachment = Attachment(original_name=name, size=upload.size, content_type=content_type)
+        # Written before the transaction: a message's id is taken only moments before it commits, so a
+        # poller that has seen a newer id has not skipped this one while a large file was being written.
+        attachment.file.save(name, upload, save=False)
     try:
         with transaction.atomic():
             message = Message.objects.create(chat=chat, author=author, text=text)
-            if checked is not None:
-                name, content_type = checked
-                attachment = Attachment(
-                    message=message, original_name=name, size=upload.size, content_type=content_type
-                )
-                attachment.file.save(name, upload, save=False)
-                stored = attachment.file.name
+            if attachment is not None:
+                attachment.message = message
                 attachment.save()
-            Chat.objects.filter(pk=chat.pk).update(last_activity_at=message.created_at)
+            Chat.objects.filter(pk=chat.pk, last_activity_at__lt=message.created_at).update(
+                last_activity_at=message.created_at
+            )
             Membership.objects.filter(chat=chat, user=author, last_read_id__lt=message.pk).update(
                 last_read_id=message.pk
             )
     except Exception:
         # Nothing was recorded, so the stored file must not stay behind either.
-        if stored:
-            Attachment.file.field.storage.delete(stored)
+        if attachment is not None:
+            attachment.file.storage.delete(attachment.file.name)
         raise
     return message
 

@@ -5,12 +5,13 @@ infrastructure, survives proxies and works with gunicorn's sync workers, where s
 would hold a worker per open tab.
 """
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -36,6 +37,29 @@ def _errors(error: ValidationError) -> list[str]:
     return error.messages
 
 
+def _id_param(value: str | None) -> int | None:
+    """A message or user id from the query string or a form; None unless plain ASCII digits."""
+    if value and re.fullmatch(r"[0-9]{1,18}", value):
+        return int(value)
+    return None
+
+
+def _since_param(value: str) -> datetime | None:
+    """An ISO 8601 moment (a naive one is taken in the current time zone); None when malformed."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 30 February
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+# A poll also returns what changed a little before the previous answer, so that an edit saved just
+# before that answer but committed just after it is not missed; the browser applies it twice.
+POLL_OVERLAP = timedelta(seconds=2)
+
+
 @login_required
 def chat_list(request: HttpRequest) -> HttpResponse:
     return render(request, "chat/chat_list.html", {"chats": selectors.chats_of(request.user)})
@@ -59,10 +83,10 @@ def chat_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chat = _chat_or_404(request, pk)
-    before = request.GET.get("before")
-    page, has_older = selectors.message_page(
-        chat, before=int(before) if before and before.isdigit() else None, size=settings.CHAT_PAGE_SIZE
-    )
+    # Taken before reading (less the overlap), so that a change made meanwhile reaches the first poll.
+    since = timezone.now() - POLL_OVERLAP
+    before = _id_param(request.GET.get("before"))
+    page, has_older = selectors.message_page(chat, before=before, size=settings.CHAT_PAGE_SIZE)
     if page and not before:
         services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
     return render(
@@ -74,7 +98,7 @@ def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "has_older": has_older,
             "oldest_id": page[0].pk if page else None,
             "newest_id": page[-1].pk if page else 0,
-            "now": timezone.now().isoformat(),
+            "since": since.isoformat(),
             "poll_interval": settings.CHAT_POLL_INTERVAL_MS,
             "max_mb": settings.CHAT_ATTACHMENT_MAX_MB,
             "allowed_types": ",".join(f".{kind}" for kind in settings.CHAT_ATTACHMENT_TYPES),
@@ -115,19 +139,25 @@ def message_send(request: HttpRequest, pk: int) -> HttpResponse:
 def poll(request: HttpRequest, pk: int) -> JsonResponse:
     """New messages after ``after`` and messages changed since ``since``; marks what was seen read."""
     chat = _chat_or_404(request, pk)
-    after = request.GET.get("after", "0")
-    since: datetime | None = parse_datetime(request.GET.get("since", "") or "")
-    if not after.isdigit() or (request.GET.get("since") and since is None):
+    after = _id_param(request.GET.get("after", "0"))
+    raw_since = request.GET.get("since", "")
+    since = _since_param(raw_since) if raw_since else None
+    if after is None or (raw_since and since is None):
         return JsonResponse({"errors": [_("Bad polling parameters.")]}, status=400)
     now = timezone.now()
-    new, changed = selectors.message_updates(chat, after=int(after), since=since)
+    new, changed = selectors.message_updates(chat, after=after, since=since)
     if new:
         services.chat_mark_read(chat=chat, user=request.user, up_to=new[-1].pk)
+    next_since = now - POLL_OVERLAP
+    if len(changed) >= settings.CHAT_PAGE_SIZE:
+        # More changes may wait: continue right after the last one sent (an overlap could repeat
+        # the same full page for ever).
+        next_since = changed[-1].changed_at
     return JsonResponse(
         {
             "messages": [_rendered(request, message) for message in new],
             "changed": [_rendered(request, message) for message in changed],
-            "since": now.isoformat(),
+            "since": next_since.isoformat(),
         }
     )
 
@@ -152,6 +182,10 @@ def _change_message(request: HttpRequest, pk: int, change) -> HttpResponse:
         message = change()
     except Message.DoesNotExist:
         raise Http404 from None
+    except PermissionDenied as error:
+        if wants_json:
+            return JsonResponse({"errors": [str(error)]}, status=403)
+        raise
     except ValidationError as error:
         if wants_json:
             return JsonResponse({"errors": _errors(error)}, status=400)
@@ -171,6 +205,8 @@ def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             response = _edit_action(request, chat, action)
+        except Chat.DoesNotExist:  # no longer a member (removed meanwhile)
+            raise Http404 from None
         except ValidationError as error:
             for text in _errors(error):
                 messages.error(request, text)
@@ -189,7 +225,8 @@ def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpRe
         added = services.chat_members_add(chat=chat, member=request.user, usernames=request.POST.get("usernames", ""))
         messages.success(request, _("Added: %(names)s.") % {"names": ", ".join(u.username for u in added) or "—"})
     elif action == "remove":
-        user = User.objects.filter(pk=request.POST.get("user") or 0).first()
+        user_id = _id_param(request.POST.get("user"))
+        user = User.objects.filter(pk=user_id).first() if user_id else None
         if user is None:
             raise ValidationError(_("This user is not a member of the chat."))
         services.chat_member_remove(chat=chat, owner=request.user, user=user)

@@ -1,5 +1,7 @@
 """Factories for the messenger's tests (and the authorization matrix)."""
 
+from pathlib import Path
+
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -35,8 +37,20 @@ class MessageFactory(factory.django.DjangoModelFactory):
     text = factory.Sequence(lambda number: f"Message {number}")
 
 
-def attachment_in(chat: Chat, *, name: str = "notes.txt", content: bytes = b"hello") -> Attachment:
-    message = MessageFactory(chat=chat)
+def attachment_in(chat: Chat, *, name: str = "notes.txt", content: bytes = b"hello", author=None) -> Attachment:
+    """A message in ``chat`` (by ``author``, default the chat's creator) carrying one stored file."""
+    message = MessageFactory(chat=chat, **({"author": author} if author is not None else {}))
     attachment = Attachment(message=message, original_name=name, size=len(content), content_type="text/plain")
     attachment.file.save(name, SimpleUploadedFile(name, content), save=True)
     return attachment
+
+
+def uploaded(name: str = "notes.txt", content: bytes = b"hello", content_type: str = "text/plain"):
+    """A file as a browser or API client would upload it."""
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def files_under(root) -> list[str]:
+    """Every file below ``root`` (relative paths, sorted): what is really on disk."""
+    root = Path(root)
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()) if root.exists() else []

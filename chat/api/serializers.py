@@ -1,4 +1,5 @@
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from chat.models import Attachment, Chat, Message
@@ -21,7 +22,14 @@ class ChatSerializer(serializers.ModelSerializer):
 
 class ChatCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=100)
-    members = serializers.ListField(child=serializers.CharField(max_length=150), allow_empty=True, max_length=200)
+    members = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        allow_empty=True,
+        max_length=200,
+        required=False,
+        default=list,
+        help_text="Usernames of the other members; the creator becomes the owner.",
+    )
 
 
 class ChatRenameSerializer(serializers.Serializer):
@@ -49,6 +57,8 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
+# "Message" is taken by the API's error-shape component (accounts.api.views).
+@extend_schema_serializer(component_name="ChatMessage")
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     attachments = AttachmentSerializer(many=True, read_only=True)
@@ -65,7 +75,8 @@ class MessageSerializer(serializers.ModelSerializer):
 class MessageCreateSerializer(serializers.Serializer):
     chat = serializers.IntegerField(min_value=1)
     text = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000, trim_whitespace=True)
-    file = serializers.FileField(required=False, allow_empty_file=True)
+    # Empty files pass here so that the service refuses them with its own clear message.
+    file = serializers.FileField(required=False, allow_null=True, allow_empty_file=True)
 
 
 class MessageEditSerializer(serializers.Serializer):

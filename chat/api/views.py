@@ -1,9 +1,13 @@
+import re
+
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,8 +36,18 @@ def _chat(request: Request, chat_id: object) -> Chat:
         raise NotFound from None
 
 
+def _id_param(request: Request, name: str, message: str) -> int | None:
+    """A query parameter holding an object id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,19}", value):
+        raise ValidationError({name: [message]})
+    return int(value)
+
+
 def _with_members(queryset):
-    return queryset.prefetch_related(
+    return queryset.select_related("created_by").prefetch_related(
         Prefetch("memberships", queryset=Membership.objects.select_related("user").order_by("joined_at", "id"))
     )
 
@@ -77,6 +91,7 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         request=MemberRemoveSerializer,
         responses={200: ChatSerializer, 204: None},
         summary="Remove a member (owner) or leave (your own username)",
+        parameters=[OpenApiParameter("username", str, description="Instead of the body, for clients that send none.")],
     )
     @action(detail=True, methods=["post", "delete"])
     def members(self, request: Request, pk: str) -> Response:
@@ -86,12 +101,17 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
             serializer.is_valid(raise_exception=True)
             services.chat_members_add(chat=chat, member=request.user, usernames=serializer.validated_data["members"])
         else:
-            serializer = MemberRemoveSerializer(data=request.data)
+            # Some HTTP clients send no body with DELETE: the query string may carry the username.
+            data = request.data or {"username": request.query_params.get("username", "")}
+            serializer = MemberRemoveSerializer(data=data)
             serializer.is_valid(raise_exception=True)
             username = serializer.validated_data["username"]
             if username == request.user.username:
                 services.chat_leave(chat=chat, user=request.user)
                 return Response(status=status.HTTP_204_NO_CONTENT)
+            if chat.my_role != Membership.Role.OWNER:
+                # Before looking the name up: a member learns nothing about who exists or belongs.
+                raise PermissionDenied
             user = User.objects.filter(username=username).first()
             if user is None:
                 raise ValidationError({"username": ["This user is not a member of the chat."]})
@@ -100,14 +120,27 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
 
 
 class MessagePagination(CursorPagination):
-    """Newest pages first (``next`` goes back in time), each page ordered oldest → newest."""
+    """Newest page first (``next`` goes back in time), each page ordered oldest → newest.
+
+    With ``?after=<id>`` a client catches up instead: the first page holds the oldest messages
+    after that id and ``next`` goes forward, so a poller that misses many messages loses none.
+    """
 
     page_size = 50
     ordering = "-id"
 
+    def get_ordering(self, request, queryset, view):
+        return ("id",) if request.query_params.get("after") is not None else ("-id",)
+
     def paginate_queryset(self, queryset, request, view=None):
-        page = super().paginate_queryset(queryset, request, view)
-        return list(reversed(page)) if page is not None else None
+        try:
+            page = super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            # A cursor that does not decode is bad input, not a missing object.
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
+        if page is None or not self.ordering[0].startswith("-"):
+            return page
+        return list(reversed(page))
 
 
 @extend_schema(tags=["chat"])
@@ -136,22 +169,25 @@ class MessageViewSet(
     @extend_schema(
         parameters=[
             OpenApiParameter("chat", int, required=True, description="The chat whose messages to list."),
-            OpenApiParameter("after", int, description="Only messages with a larger id (new ones)."),
+            OpenApiParameter(
+                "after",
+                int,
+                description="Only messages with a larger id (new ones), oldest first; `next` then goes forward.",
+            ),
         ]
     )
     def list(self, request: Request) -> Response:
-        chat_id = request.query_params.get("chat")
-        if not chat_id:
-            raise ValidationError({"chat": ["This parameter is required."]})
-        chat = _chat(request, chat_id)
+        if not request.query_params.get("chat"):
+            raise ValidationError({"chat": [_("This parameter is required.")]})
+        chat = _chat(request, _id_param(request, "chat", _("Enter a chat id.")))
         messages = self.get_queryset().filter(chat=chat)
-        after = request.query_params.get("after")
+        after = _id_param(request, "after", _("Enter a message id."))
         if after is not None:
-            if not after.isdigit():
-                raise ValidationError({"after": ["Enter a message id."]})
-            messages = messages.filter(id__gt=int(after))
+            messages = messages.filter(id__gt=after)
         page = self.paginate_queryset(messages)
-        if page and not request.query_params.get("cursor"):
+        if page:
+            # Every page read (also one reached through ``next`` while catching up) counts as read;
+            # the mark never moves backwards, so going back to older pages leaves it alone.
             services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -190,9 +226,13 @@ class MessageViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["chat"], responses={(200, "application/octet-stream"): serializers.FileField()})
+@extend_schema(tags=["chat"], responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
 class AttachmentDownloadView(APIView):
     """Download an attachment (members only) under its original name."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # The file is no JSON: "Accept: application/octet-stream" must not end in 406 (errors stay JSON).
+        return super().perform_content_negotiation(request, force=True)
 
     def get(self, request: Request, pk: int) -> FileResponse:
         attachment = Attachment.objects.filter(

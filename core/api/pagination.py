@@ -27,11 +27,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.page = paginator.page(number)
         except InvalidPage:
             raise ValidationError(
-                {
-                    self.page_query_param: [
-                        _("Choose a page from 1 to %(last)s.") % {"last": paginator.num_pages}
-                    ]
-                }
+                {self.page_query_param: [_("Choose a page from 1 to %(last)s.") % {"last": paginator.num_pages}]}
             ) from None
         self.request = request
         return list(self.page)
