@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -24,6 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Attachment, Chat, Message
+
+
+CHATS_PER_PAGE = 30
 
 
 def _chat_or_404(request: HttpRequest, chat_id: int) -> Chat:
@@ -62,7 +66,8 @@ POLL_OVERLAP = timedelta(seconds=2)
 
 @login_required
 def chat_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "chat/chat_list.html", {"chats": selectors.chats_of(request.user)})
+    page = Paginator(selectors.chats_of(request.user), CHATS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "chat/chat_list.html", {"chats": page.object_list, "page": page})
 
 
 @login_required

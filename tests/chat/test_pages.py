@@ -943,7 +943,7 @@ def test_the_chat_list_costs_the_same_queries_whatever_the_number_of_chats(owner
     _fill_chats(owner, count)
     client = signed_in(owner)
 
-    with django_assert_max_num_queries(3):  # session, user, the chats with everything shown
+    with django_assert_max_num_queries(4):  # session, user, the page count, the chats with everything shown
         response = client.get(LIST)
 
     assert len(response.context["chats"]) == count
@@ -1036,3 +1036,17 @@ def test_forms_need_the_csrf_token(chat, bob):
 
     assert state() == before
     assert b"csrfmiddlewaretoken" in client.get(detail(chat)).content
+
+
+def test_the_chat_list_is_paginated(client):
+    from chat import views
+
+    owner = UserFactory()
+    for _number in range(views.CHATS_PER_PAGE + 2):
+        ChatFactory(created_by=owner)
+    client.force_login(owner)
+    first = client.get(LIST)
+    second = client.get(LIST, {"page": 2})
+    assert len(first.context["chats"]) == views.CHATS_PER_PAGE
+    assert len(second.context["chats"]) == 2
+    assert "page=2" in first.content.decode()
