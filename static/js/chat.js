@@ -21,7 +21,9 @@
     var existing = document.getElementById("message-" + item.id);
     var node = fragment(item.html);
     if (existing) {
-      existing.replaceWith(node);
+      // Polls bring back messages this page already shows (its own sends and edits): keep an
+      // unchanged node, so an edit box the user has just opened is not closed under them.
+      if (existing.dataset.changed !== node.dataset.changed) { existing.replaceWith(node); }
     } else if (appendIfMissing) {
       var empty = document.getElementById("no-messages");
       if (empty) { empty.remove(); }

@@ -111,28 +111,62 @@ def page(browser, request, console_errors):
     context.close()
 
 
+def _sign_in(context, user: object, server_url: str) -> None:
+    """Put a session cookie for ``user`` into the browser context, without the login form."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server_url}])
+
+
+@pytest.fixture
+def other_page(browser, request, server_url, console_errors) -> Iterator[Callable[..., object]]:
+    """``other_page(user, "b")``: one more browser context (another person), signed in as ``user``.
+
+    Its errors join ``console_errors`` unless ``watch_console=False`` (for pages expected to fail,
+    such as a stranger's 404s). On failure each page is saved as ``<test-name>-<label>-failure.png``.
+    """
+    opened: list[tuple[str, object]] = []
+
+    def open_page(user: object, label: str, *, watch_console: bool = True):
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        _sign_in(context, user, server_url)
+        other = context.new_page()
+        if watch_console:
+            other.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+            other.on("pageerror", lambda error: console_errors.append(str(error)))
+        opened.append((label, other))
+        return other
+
+    yield open_page
+    for label, other in opened:
+        if request.node.stash.get(_FAILED, False):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            other.screenshot(path=SCREENSHOTS / f"{request.node.name}-{label}-failure.png", full_page=True)
+        other.context.close()
+
+
 @pytest.fixture
 def log_in(page, server_url) -> Callable[[object], None]:
     """``log_in(user)`` signs the page's browser in without the form (for journeys about something else)."""
 
     def sign_in(user: object) -> None:
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-        page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": server_url}])
+        _sign_in(page.context, user, server_url)
 
     return sign_in
 
 
 @pytest.fixture
 def shot(page, request) -> Callable[[str], Path]:
-    """``shot("03-confirm")`` saves a full-page screenshot named after the test and the step."""
+    """``shot("03-confirm")`` saves a full-page screenshot named after the test and the step;
+    ``shot("05-b-sees-it", of=other)`` takes it of another page of the test."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
 
-    def take(step: str) -> Path:
+    def take(step: str, of: object = None) -> Path:
         path = SCREENSHOTS / f"{name}-{step}.png"
-        page.screenshot(path=path, full_page=True)
+        (of or page).screenshot(path=path, full_page=True)
         return path
 
     return take
