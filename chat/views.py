@@ -26,7 +26,6 @@ from accounts.models import User
 from chat import selectors, services
 from chat.models import Attachment, Chat, Message
 
-
 CHATS_PER_PAGE = 30
 
 

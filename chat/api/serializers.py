@@ -65,7 +65,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Message
-        fields = ["id", "chat", "author", "text", "created_at", "edited_at", "is_deleted", "attachments"]
+        fields = ["id", "chat", "author", "text", "created_at", "edited_at", "changed_at", "is_deleted", "attachments"]
         read_only_fields = fields
 
     def get_author(self, message: Message) -> str | None:

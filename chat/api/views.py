@@ -2,6 +2,7 @@ import re
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -174,6 +175,12 @@ class MessageViewSet(
                 int,
                 description="Only messages with a larger id (new ones), oldest first; `next` then goes forward.",
             ),
+            OpenApiParameter(
+                "changed_since",
+                OpenApiTypes.DATETIME,
+                description="Only messages sent, edited or deleted after this moment (ISO 8601): how a "
+                "client learns of edits and deletions. Use the largest `changed_at` it has seen.",
+            ),
         ]
     )
     def list(self, request: Request) -> Response:
@@ -184,6 +191,15 @@ class MessageViewSet(
         after = _id_param(request, "after", _("Enter a message id."))
         if after is not None:
             messages = messages.filter(id__gt=after)
+        changed_since = request.query_params.get("changed_since")
+        if changed_since is not None:
+            try:
+                moment = parse_datetime(changed_since)
+            except ValueError:
+                moment = None
+            if moment is None:
+                raise ValidationError({"changed_since": [_("Enter a date and time in ISO 8601 format.")]})
+            messages = messages.filter(changed_at__gt=moment)
         page = self.paginate_queryset(messages)
         if page:
             # Every page read (also one reached through ``next`` while catching up) counts as read;

@@ -1158,3 +1158,37 @@ def test_the_chat_routes_are_documented_in_the_openapi_schema(api_client, tmp_pa
     assert "after" in parameters
     assert "multipart/form-data" in schema["paths"]["/api/messages/"]["post"]["requestBody"]["content"]
     call_command("spectacular", "--file", str(tmp_path / "schema.yml"), "--validate", "--fail-on-warn")
+
+
+def test_changed_since_lets_an_api_client_learn_of_edits_and_deletions():
+    owner, reader = UserFactory(), UserFactory()
+    chat = ChatFactory(created_by=owner, members=[reader])
+    kept, edited, deleted = (MessageFactory(chat=chat, author=owner) for _ in range(3))
+    moment = timezone.now() + timedelta(milliseconds=5)
+    Message.objects.filter(pk__in=[kept.pk, edited.pk, deleted.pk]).update(changed_at=moment - timedelta(minutes=1))
+    services.message_edit(message_id=edited.pk, user=owner, text="fixed typo")
+    services.message_delete(message_id=deleted.pk, user=owner)
+    client = APIClient()
+    client.force_authenticate(reader)
+
+    response = client.get(
+        "/api/messages/", {"chat": chat.pk, "changed_since": (moment - timedelta(seconds=30)).isoformat()}
+    )
+
+    assert response.status_code == 200
+    results = {item["id"]: item for item in response.json()["results"]}
+    assert set(results) == {edited.pk, deleted.pk}
+    assert results[edited.pk]["text"] == "fixed typo"
+    assert results[deleted.pk]["is_deleted"] is True
+    assert all(item["changed_at"] for item in results.values())
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30T10:00:00"])
+def test_a_malformed_changed_since_is_refused(value):
+    owner = UserFactory()
+    chat = ChatFactory(created_by=owner)
+    client = APIClient()
+    client.force_authenticate(owner)
+    response = client.get("/api/messages/", {"chat": chat.pk, "changed_since": value})
+    assert response.status_code == 400
+    assert "changed_since" in response.json()["errors"]
