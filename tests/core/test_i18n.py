@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.validators import AgoraPasswordValidator
+from tests.factories import UserFactory
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
@@ -141,3 +142,26 @@ def test_compiled_catalog_exists_and_matches_the_po_file():
         elif catalog.ngettext(entry["msgid"], entry["msgid_plural"], 5) != entry["msgstr"][2]:
             stale.append(entry["msgid"])
     assert stale == [], "django.mo is older than django.po: run compilemessages"
+
+
+@pytest.mark.django_db
+def test_shop_page_in_russian_shows_the_shop_and_the_cart(client):
+    client.force_login(UserFactory())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    response = client.get("/shop/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Магазин" in content
+    assert "Корзина" in content
+    assert ">Cart<" not in content
+
+
+@pytest.mark.django_db
+def test_chat_list_in_russian_shows_the_chats_heading(client):
+    client.force_login(UserFactory())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    response = client.get("/chat/")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Чаты" in content
+    assert ">Chats<" not in content
