@@ -55,6 +55,12 @@ JOBS: tuple[Job, ...] = (
         description="Delete logged searches older than SHOP_SEARCH_LOG_RETENTION_DAYS.",
     ),
     Job(
+        name="mailings.send_due_mailings",
+        function="mailings.jobs.send_due_mailings",
+        cron="* * * * *",
+        description="Send due mailing runs, retry failed deliveries, resume crashed runs.",
+    ),
+    Job(
         name="core.purge_audit_events",
         function="core.jobs.purge_audit_events",
         cron="17 3 * * *",

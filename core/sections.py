@@ -49,6 +49,8 @@ SECTIONS: tuple[Section, ...] = (
         "mailings",
         _("Mailings"),
         _("Email campaigns to your clients on a schedule, with statistics."),
+        url_name="mailings:home",
+        stats="mailings.selectors.home_stats",
     ),
     Section(
         "blog",

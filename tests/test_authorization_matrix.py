@@ -46,6 +46,10 @@ PUBLIC_ROUTES = {
     "shop:cart-update",
     "shop:cart-remove",
     "shop:cart-clear",
+    # Every mailing carries a one-click unsubscribe link; its signed token is the authorisation.
+    "mailings:unsubscribe",
+    # The section's front page shows public numbers and published articles.
+    "mailings:home",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -133,7 +137,7 @@ def test_anonymous_visitor_is_refused_everywhere_but_public_routes(client, route
 @pytest.mark.parametrize("route", [route for route in ROUTES if route.name in PUBLIC_ROUTES], ids=lambda r: r.path)
 def test_public_routes_answer_anonymous_visitors_without_error(client, route):
     response = client.get(route.path)
-    assert response.status_code in {200, 302, 404, 405}, route
+    assert response.status_code in {200, 302, 400, 404, 405}, route
     if route.is_api and response.status_code == 405:
         assert client.post(route.path, {}, content_type="application/json").status_code in {200, 202, 400}
 
@@ -174,6 +178,30 @@ def _foreign_attachment_kwargs() -> dict:
     return {**kwargs, "pk": kwargs["attachment"]}
 
 
+def _foreign_mailing_kwargs() -> dict:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mailings.models import Attempt, Client, MailingRun, MailMessage, Mailing
+
+    owner = UserFactory()
+    client = Client.objects.create(owner=owner, email="someone@example.com", full_name="Someone")
+    message = MailMessage.objects.create(owner=owner, subject="Private", body="Private body")
+    now = timezone.now()
+    mailing = Mailing.objects.create(
+        owner=owner, message=message, start_at=now, end_at=now + timedelta(days=1), periodicity="once"
+    )
+    mailing.clients.add(client)
+    run = MailingRun.objects.create(mailing=mailing, scheduled_for=now)
+    Attempt.objects.create(run=run, mailing=mailing, client=client, email=client.email, status="failure")
+    return {"client": client.pk, "message": message.pk, "mailing": mailing.pk, "run": run.pk}
+
+
+def _mailing_route(template: str, key: str, method: str = "get") -> tuple:
+    return (template, lambda: {"pk": _foreign_mailing_kwargs()[key]}, method)
+
+
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
@@ -193,6 +221,18 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-chat-members": ("/api/chats/{pk}/members/", _foreign_chat_kwargs, "post"),
     "api-message-detail": ("/api/messages/{pk}/", _foreign_message_kwargs),
     "api-attachment-download": ("/api/attachments/{pk}/", _foreign_attachment_kwargs),
+    "mailings:client-edit": _mailing_route("/mailings/clients/{pk}/edit/", "client"),
+    "mailings:client-delete": _mailing_route("/mailings/clients/{pk}/delete/", "client", "post"),
+    "mailings:message-edit": _mailing_route("/mailings/messages/{pk}/edit/", "message"),
+    "mailings:message-delete": _mailing_route("/mailings/messages/{pk}/delete/", "message", "post"),
+    "mailings:mailing": _mailing_route("/mailings/{pk}/", "mailing"),
+    "mailings:mailing-edit": _mailing_route("/mailings/{pk}/edit/", "mailing"),
+    "mailings:mailing-delete": _mailing_route("/mailings/{pk}/delete/", "mailing", "post"),
+    "mailings:mailing-stop": _mailing_route("/mailings/{pk}/stop/", "mailing", "post"),
+    "mailings:mailing-send-now": _mailing_route("/mailings/{pk}/send-now/", "mailing", "post"),
+    "mailings:run": _mailing_route("/mailings/runs/{pk}/", "run"),
+    "mailings:run-progress": _mailing_route("/mailings/runs/{pk}/progress/", "run"),
+    "mailings:run-retry": _mailing_route("/mailings/runs/{pk}/retry/", "run", "post"),
 }
 
 

@@ -242,7 +242,7 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 PRIVATE_MEDIA_ROOT = env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 # Public uploads served by Django itself (fine for one node; use the proxy or object storage at scale).
 SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=DEBUG)
-PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/"]
+PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/", "articles/"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -319,6 +319,23 @@ CHAT_ATTACHMENT_TYPES = env.list(
 CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=16)
 CHAT_PAGE_SIZE = 50
 CHAT_POLL_INTERVAL_MS = env.int("CHAT_POLL_INTERVAL_MS", default=1500)
+
+# --- Mailings -------------------------------------------------------------------------------
+MAILINGS_MAX_TRIES = env.int("MAILINGS_MAX_TRIES", default=3)
+MAILINGS_RETRY_BASE_SECONDS = env.int("MAILINGS_RETRY_BASE_SECONDS", default=300)
+MAILINGS_RUN_STALE_MINUTES = env.int("MAILINGS_RUN_STALE_MINUTES", default=30)
+
+# --- Blog ---------------------------------------------------------------------------------
+BLOG_PAGE_SIZE = 10
+BLOG_LIST_CACHE_SECONDS = env.int("BLOG_LIST_CACHE_SECONDS", default=300)
+BLOG_IMAGE_MAX_MB = env.int("BLOG_IMAGE_MAX_MB", default=5)
+BLOG_IMAGE_MAX_SIDE = 1200
+# Readers whose User-Agent matches (case-insensitively) are not counted in an article's views.
+BLOG_BOT_PATTERN = env.str(
+    "BLOG_BOT_PATTERN",
+    default=r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|monitor|"
+    r"curl/|wget/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java/|libwww|scrapy|lighthouse",
+)
 
 # --- Backups --------------------------------------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "backups"))

@@ -10,6 +10,8 @@ SELECT_WIDGETS = {"select", "selectmultiple", "nullbooleanselect"}
 @register.filter
 def bootstrap(field: BoundField) -> SafeString:
     """Render a field's widget with Bootstrap's classes, marked invalid when it has errors."""
+    if field.widget_type in {"checkboxselectmultiple", "radioselect"}:
+        return field.as_widget()
     css = "form-select" if field.widget_type in SELECT_WIDGETS else "form-control"
     if field.errors:
         css += " is-invalid"

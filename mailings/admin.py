@@ -1,0 +1,73 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from core.admin import ReadOnlyAdmin
+from core.services import audit_record
+from mailings import sending
+from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage, Unsubscribe
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "email", "owner", "created_at"]
+    search_fields = ["full_name", "email", "owner__username"]
+    list_filter = ["created_at"]
+    list_select_related = ["owner"]
+
+
+@admin.register(MailMessage)
+class MailMessageAdmin(admin.ModelAdmin):
+    list_display = ["subject", "owner", "created_at", "updated_at"]
+    search_fields = ["subject", "body", "owner__username"]
+    list_select_related = ["owner"]
+
+
+@admin.register(Mailing)
+class MailingAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "owner", "status", "periodicity", "is_active", "start_at", "end_at", "next_send_at"]
+    list_filter = ["status", "periodicity", "is_active"]
+    search_fields = ["message__subject", "owner__username"]
+    list_select_related = ["owner", "message"]
+    readonly_fields = ["status", "next_send_at", "disabled_by", "created_at", "updated_at"]
+    filter_horizontal = ["clients"]
+    actions = ["disable"]
+
+    def save_model(self, request: HttpRequest, obj: Mailing, form, change: bool) -> None:
+        # next_send_at is read-only here: without this a mailing added in the admin would never send.
+        if obj.status == Mailing.Status.CREATED:
+            obj.next_send_at = sending.next_send_after(obj, None)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Disable selected mailings"), permissions=["change"])
+    def disable(self, request: HttpRequest, queryset: QuerySet[Mailing]) -> None:
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        Mailing.objects.filter(pk__in=ids).update(is_active=False, disabled_by=request.user)
+        if ids:
+            audit_record(action="mailings.disabled", actor=request.user, request=request, details={"mailings": ids})
+        self.message_user(request, ngettext("%d mailing disabled.", "%d mailings disabled.", len(ids)) % len(ids))
+
+
+@admin.register(MailingRun)
+class MailingRunAdmin(ReadOnlyAdmin):
+    list_display = ["mailing", "scheduled_for", "status", "total", "manual", "started_at", "finished_at"]
+    list_filter = ["status", "manual", "scheduled_for"]
+    list_select_related = ["mailing__message"]
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = ["attempted_at", "mailing", "email", "status", "tries", "response"]
+    list_filter = ["status", "attempted_at"]
+    search_fields = ["email", "response"]
+    list_select_related = ["mailing__message"]
+    show_full_result_count = False
+
+
+@admin.register(Unsubscribe)
+class UnsubscribeAdmin(ReadOnlyAdmin):
+    list_display = ["email", "owner", "created_at"]
+    search_fields = ["email", "owner__username"]
+    list_select_related = ["owner"]

@@ -1,0 +1,58 @@
+from zoneinfo import available_timezones
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from mailings.models import Client, Mailing, MailMessage
+
+TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
+
+
+class ClientForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ClientImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"), help_text=_("Columns: email, full name, comment. A header row is optional.")
+    )
+
+
+class MailMessageForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
+    body_html = forms.CharField(
+        label=_("HTML version"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Optional; without it the text is sent as simple HTML."),
+    )
+
+
+class MailingForm(forms.Form):
+    message = forms.ModelChoiceField(label=_("Message"), queryset=MailMessage.objects.none())
+    clients = forms.ModelMultipleChoiceField(
+        label=_("Clients"), queryset=Client.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    start_at = forms.DateTimeField(
+        label=_("First send"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    end_at = forms.DateTimeField(
+        label=_("End"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    periodicity = forms.ChoiceField(label=_("Periodicity"), choices=Mailing.Periodicity.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=[(zone, zone) for zone in TIME_ZONES],
+        initial="Europe/Moscow",
+        help_text=_("Send times repeat at the same local time in this zone."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, owner: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["message"].queryset = MailMessage.objects.filter(owner=owner).order_by("-created_at")
+        self.fields["clients"].queryset = Client.objects.filter(owner=owner).order_by("full_name")

@@ -1,0 +1,105 @@
+"""Reads of mailings: owners see their own; managers see every mailing (read-only)."""
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
+from mailings.services import HOME_CACHE_KEY, is_manager
+
+HOME_CACHE_SECONDS = 300
+CLIENT_PAGE_CACHE_SECONDS = 300
+
+
+def clients_of(owner: User) -> QuerySet[Client]:
+    return Client.objects.filter(owner=owner).order_by("full_name", "id")
+
+
+def clients_version(owner: User) -> int:
+    return cache.get(f"mailings:clients-version:{owner.pk}", 1)
+
+
+def messages_of(owner: User) -> QuerySet[MailMessage]:
+    return MailMessage.objects.filter(owner=owner).order_by("-created_at", "-id")
+
+
+def mailings_visible_to(user: User) -> QuerySet[Mailing]:
+    mailings = Mailing.objects.select_related("message", "owner").annotate(client_count=Count("clients"))
+    if not is_manager(user):
+        mailings = mailings.filter(owner=user)
+    return mailings.order_by("-created_at", "-id")
+
+
+def mailing_for(user: User, mailing_id: int) -> Mailing:
+    """A mailing the user may see (own, or any for managers); otherwise ``Mailing.DoesNotExist``."""
+    return mailings_visible_to(user).get(pk=mailing_id)
+
+
+def mailing_stats(mailing: Mailing) -> dict:
+    counts = Attempt.objects.filter(mailing=mailing).aggregate(
+        sent=Count("id", filter=Q(status=Attempt.Status.SUCCESS)),
+        failed=Count("id", filter=Q(status=Attempt.Status.FAILURE)),
+        skipped=Count("id", filter=Q(status=Attempt.Status.SKIPPED)),
+    )
+    return {
+        **counts,
+        "last_attempts": list(Attempt.objects.filter(mailing=mailing).order_by("-attempted_at", "-id")[:10]),
+        "runs": list(run_summaries(mailing)[:10]),
+    }
+
+
+def run_summaries(mailing: Mailing) -> QuerySet[MailingRun]:
+    return (
+        MailingRun.objects.filter(mailing=mailing)
+        .annotate(
+            sent=Count("attempts", filter=Q(attempts__status=Attempt.Status.SUCCESS)),
+            failed=Count("attempts", filter=Q(attempts__status=Attempt.Status.FAILURE)),
+            skipped=Count("attempts", filter=Q(attempts__status=Attempt.Status.SKIPPED)),
+            done=Count("attempts"),
+        )
+        .order_by("-scheduled_for", "-id")
+    )
+
+
+def run_progress(run: MailingRun) -> dict:
+    summary = run_summaries(run.mailing).get(pk=run.pk)
+    total = summary.total or run.mailing.clients.count()
+    return {
+        "run": run.pk,
+        "total": total,
+        "done": summary.done,
+        "sent": summary.sent,
+        "failed": summary.failed,
+        "skipped": summary.skipped,
+        "finished": summary.status == MailingRun.Status.FINISHED,
+        "percent": 100 if not total else min(100, round(summary.done * 100 / total)),
+    }
+
+
+def home_data() -> dict:
+    """The mailings section's home: cached and cleared whenever its numbers change."""
+    data = cache.get(HOME_CACHE_KEY)
+    if data is None:
+        data = {
+            "mailings": Mailing.objects.count(),
+            "active": Mailing.objects.filter(is_active=True, status=Mailing.Status.RUNNING).count(),
+            "clients": Client.objects.values(email_lower=Lower("email")).distinct().count(),
+        }
+        cache.set(HOME_CACHE_KEY, data, HOME_CACHE_SECONDS)
+    return data
+
+
+def random_articles(count: int = 3) -> list:
+    """Three random published blog articles (the blog app provides them when installed)."""
+    try:
+        return list(import_string("blog.selectors.random_published_articles")(count=count))
+    except ImportError:
+        return []
+
+
+def home_stats() -> list[tuple[str, int]]:
+    data = home_data()
+    return [(_("Mailings"), data["mailings"]), (_("Active mailings"), data["active"])]

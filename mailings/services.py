@@ -1,0 +1,318 @@
+"""Every write of mailings goes through these functions (the sending engine is ``sending.py``)."""
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.services import audit_record
+from mailings import sending
+from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
+from mailings.tasks import retry_failed, send_run
+
+HOME_CACHE_KEY = "mailings:home"
+CSV_MAX_ROWS = 10_000
+
+
+def is_manager(user: User) -> bool:
+    return user.is_superuser or user.groups.filter(name="manager").exists()
+
+
+def home_cache_clear() -> None:
+    cache.delete(HOME_CACHE_KEY)
+
+
+def _clients_version_bump(owner: User) -> None:
+    """Cached client pages are keyed by a per-owner version; a new version makes them stale."""
+    key = f"mailings:clients-version:{owner.pk}"
+    if cache.add(key, 2) is False:
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 2)
+
+
+def _changed(owner: User) -> None:
+    transaction.on_commit(home_cache_clear)
+    transaction.on_commit(lambda: _clients_version_bump(owner))
+
+
+# --- Clients -------------------------------------------------------------------------------
+
+
+def _clean_client(owner: User, email: str, full_name: str, exclude_pk: int | None = None) -> tuple[str, str]:
+    email, full_name = (email or "").strip(), " ".join((full_name or "").split())
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [_("Enter a valid email address.")]
+    if not full_name:
+        errors["full_name"] = [_("Enter the client's name.")]
+    duplicates = Client.objects.filter(owner=owner, email__iexact=email).exclude(pk=exclude_pk)
+    if email and "email" not in errors and duplicates.exists():
+        errors["email"] = [_("You already have a client with this email.")]
+    if errors:
+        raise ValidationError(errors)
+    return email, full_name
+
+
+def client_create(*, owner: User, email: str, full_name: str, comment: str = "") -> Client:
+    email, full_name = _clean_client(owner, email, full_name)
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(owner=owner, email=email, full_name=full_name, comment=comment or "")
+            _changed(owner)
+    except IntegrityError:
+        raise ValidationError({"email": [_("You already have a client with this email.")]}) from None
+    return client
+
+
+def client_update(*, client: Client, email: str, full_name: str, comment: str = "") -> Client:
+    email, full_name = _clean_client(client.owner, email, full_name, exclude_pk=client.pk)
+    with transaction.atomic():
+        client.email, client.full_name, client.comment = email, full_name, comment or ""
+        client.save(update_fields=["email", "full_name", "comment", "updated_at"])
+        _changed(client.owner)
+    return client
+
+
+def client_delete(*, client: Client) -> None:
+    with transaction.atomic():
+        owner = client.owner
+        client.delete()
+        _changed(owner)
+
+
+def clients_import_csv(*, owner: User, content: bytes) -> tuple[int, list[str]]:
+    """Import ``email,full_name,comment`` rows: good rows are kept, bad ones reported by line."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(_("The file must be UTF-8 encoded CSV.")) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) > CSV_MAX_ROWS + 1:
+        raise ValidationError(_("At most %(max)s rows per import.") % {"max": CSV_MAX_ROWS})
+    created, problems = 0, []
+    for line, row in enumerate(rows, start=1):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        if line == 1 and row[0].strip().lower() == "email":
+            continue  # a header row
+        email = row[0] if row else ""
+        full_name = row[1] if len(row) > 1 else ""
+        comment = row[2] if len(row) > 2 else ""
+        try:
+            client_create(owner=owner, email=email, full_name=full_name, comment=comment)
+        except ValidationError as error:
+            problems.append(_("Line %(line)s: %(problem)s") % {"line": line, "problem": " ".join(error.messages)})
+        else:
+            created += 1
+    with transaction.atomic():
+        audit_record(
+            action="mailings.clients_imported", actor=owner, details={"created": created, "bad": len(problems)}
+        )
+    return created, problems
+
+
+def clients_export_csv(*, owner: User) -> str:
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(["email", "full_name", "comment"])
+    for client in Client.objects.filter(owner=owner).order_by(Lower("email")):
+        writer.writerow([client.email, client.full_name, client.comment])
+    return output.getvalue()
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+def _clean_message(subject: str, body: str) -> tuple[str, str]:
+    subject, body = (subject or "").strip(), (body or "").strip()
+    errors = {}
+    if not subject:
+        errors["subject"] = [_("Enter a subject.")]
+    if not body:
+        errors["body"] = [_("Write the message.")]
+    if errors:
+        raise ValidationError(errors)
+    return subject, body
+
+
+def mail_message_create(*, owner: User, subject: str, body: str, body_html: str = "") -> MailMessage:
+    subject, body = _clean_message(subject, body)
+    return MailMessage.objects.create(owner=owner, subject=subject[:200], body=body, body_html=body_html or "")
+
+
+def mail_message_update(*, message: MailMessage, subject: str, body: str, body_html: str = "") -> MailMessage:
+    message.subject, message.body = _clean_message(subject, body)
+    message.body_html = body_html or ""
+    message.save(update_fields=["subject", "body", "body_html", "updated_at"])
+    return message
+
+
+def mail_message_delete(*, message: MailMessage) -> None:
+    if message.mailings.exists():
+        raise ValidationError(_("This message is used by a mailing; delete the mailing first."))
+    message.delete()
+
+
+# --- Mailings ------------------------------------------------------------------------------
+
+
+def _clean_mailing(
+    *,
+    owner: User,
+    message: MailMessage,
+    clients: list[Client],
+    start_at: datetime,
+    end_at: datetime,
+    periodicity: str,
+    time_zone: str,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if message.owner_id != owner.pk:
+        errors["message"] = [_("Choose one of your messages.")]
+    if not clients:
+        errors["clients"] = [_("Choose at least one client.")]
+    elif any(client.owner_id != owner.pk for client in clients):
+        errors["clients"] = [_("Choose among your clients.")]
+    if end_at <= start_at:
+        errors["end_at"] = [_("The end must come after the first send.")]
+    if periodicity not in Mailing.Periodicity.values:
+        errors["periodicity"] = [_("Choose once, daily, weekly or monthly.")]
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = [_("Unknown time zone.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def mailing_create(
+    *,
+    owner: User,
+    message: MailMessage,
+    clients: list[Client],
+    start_at: datetime,
+    end_at: datetime,
+    periodicity: str,
+    time_zone: str = "UTC",
+    is_active: bool = True,
+) -> Mailing:
+    clients = list(clients)
+    _clean_mailing(
+        owner=owner,
+        message=message,
+        clients=clients,
+        start_at=start_at,
+        end_at=end_at,
+        periodicity=periodicity,
+        time_zone=time_zone,
+    )
+    with transaction.atomic():
+        mailing = Mailing(
+            owner=owner,
+            message=message,
+            start_at=start_at,
+            end_at=end_at,
+            periodicity=periodicity,
+            time_zone=time_zone,
+            is_active=is_active,
+        )
+        mailing.next_send_at = sending.next_send_after(mailing, None)
+        mailing.save()
+        mailing.clients.set(clients)
+        audit_record(action="mailings.created", actor=owner, target=mailing)
+        _changed(owner)
+    return mailing
+
+
+def mailing_update(*, mailing: Mailing, actor: User, **fields) -> Mailing:
+    """Owners edit a mailing only while it is ``created``."""
+    if mailing.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the owner can edit a mailing."))
+    if mailing.status != Mailing.Status.CREATED:
+        raise ValidationError(_("A mailing can be edited only before its first send."))
+    clients = list(fields.pop("clients", mailing.clients.all()))
+    values = {
+        "message": mailing.message,
+        "start_at": mailing.start_at,
+        "end_at": mailing.end_at,
+        "periodicity": mailing.periodicity,
+        "time_zone": mailing.time_zone,
+        "is_active": mailing.is_active,
+        **fields,
+    }
+    _clean_mailing(
+        owner=actor,
+        clients=clients,
+        **{key: values[key] for key in ("message", "start_at", "end_at", "periodicity", "time_zone")},
+    )
+    with transaction.atomic():
+        for key, value in values.items():
+            setattr(mailing, key, value)
+        mailing.next_send_at = sending.next_send_after(mailing, None)
+        mailing.save()
+        mailing.clients.set(clients)
+        audit_record(action="mailings.updated", actor=actor, target=mailing)
+        _changed(mailing.owner)
+    return mailing
+
+
+def mailing_delete(*, mailing: Mailing, actor: User) -> None:
+    if mailing.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the owner can delete a mailing."))
+    if mailing.status == Mailing.Status.RUNNING:
+        raise ValidationError(_("A running mailing cannot be deleted; stop it first."))
+    with transaction.atomic():
+        audit_record(action="mailings.deleted", actor=actor, target=mailing)
+        owner = mailing.owner
+        mailing.delete()
+        _changed(owner)
+
+
+def mailing_disable(*, mailing: Mailing, actor: User) -> Mailing:
+    """The owner stops a mailing, or a manager disables anyone's."""
+    if mailing.owner_id != actor.pk and not is_manager(actor):
+        raise PermissionDenied(_("Only the owner or a manager can stop a mailing."))
+    with transaction.atomic():
+        Mailing.objects.filter(pk=mailing.pk).update(is_active=False, disabled_by=actor, updated_at=timezone.now())
+        audit_record(action="mailings.disabled", actor=actor, target=mailing)
+        _changed(mailing.owner)
+    mailing.refresh_from_db()
+    return mailing
+
+
+def mailing_send_now(*, mailing: Mailing, actor: User) -> MailingRun:
+    """Start a run now (the owner's "send now"); the sending happens in a task after commit."""
+    if mailing.owner_id != actor.pk and not is_manager(actor):
+        raise PermissionDenied(_("Only the owner can send a mailing."))
+    if not mailing.is_active:
+        raise ValidationError(_("This mailing is stopped."))
+    if not mailing.clients.exists():
+        raise ValidationError(_("This mailing has no clients."))
+    run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now(), manual=True)
+    if run is None:
+        raise ValidationError(_("A send was started a moment ago; wait for it."))
+    transaction.on_commit(lambda: send_run.delay(run.pk))
+    return run
+
+
+def run_retry_failed(*, run: MailingRun, actor: User) -> int:
+    """Send again, now, to the recipients of this run that failed ("retry failed only")."""
+    if run.mailing.owner_id != actor.pk and not is_manager(actor):
+        raise PermissionDenied(_("Only the owner can retry a run."))
+    count = Attempt.objects.filter(run=run, status=Attempt.Status.FAILURE).update(next_try_at=timezone.now())
+    if count:
+        transaction.on_commit(lambda: retry_failed.delay())
+    return count

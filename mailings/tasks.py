@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from mailings import sending
+
+
+@shared_task(name="mailings.send_run", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def send_run(run_id: int) -> int:
+    """Send one run; attempts are unique per recipient, so a redelivered task sends nothing twice."""
+    run = sending.run_execute(run_id=run_id)
+    return run.attempts.count()
+
+
+@shared_task(name="mailings.retry_failed", acks_late=True, time_limit=1800, soft_time_limit=1700)
+def retry_failed() -> int:
+    return sending.failed_attempts_retry()

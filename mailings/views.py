@@ -1,0 +1,333 @@
+"""Mailing pages. Owners see and change only their own objects (others get 404); managers see all
+mailings and may stop them, but cannot edit other people's mailings, messages or clients."""
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import apply_errors
+from mailings import selectors, sending, services
+from mailings.forms import ClientForm, ClientImportForm, MailingForm, MailMessageForm
+from mailings.models import Client, Mailing, MailingRun, MailMessage
+
+PAGE_SIZE = 25
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The section's front page: cached numbers and three random published articles."""
+    return render(
+        request, "mailings/home.html", {"stats": selectors.home_data(), "articles": selectors.random_articles()}
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    mailings = selectors.mailings_visible_to(request.user).filter(owner=request.user)
+    return render(
+        request,
+        "mailings/dashboard.html",
+        {
+            "mailings": mailings[:10],
+            "mailing_count": mailings.count(),
+            "client_count": selectors.clients_of(request.user).count(),
+            "message_count": selectors.messages_of(request.user).count(),
+            "is_manager": services.is_manager(request.user),
+        },
+    )
+
+
+# --- Clients -------------------------------------------------------------------------------
+
+
+@login_required
+def client_list(request: HttpRequest) -> HttpResponse:
+    page_number = request.GET.get("page", "1")
+    key = f"mailings:clients:{request.user.pk}:{selectors.clients_version(request.user)}:{page_number}"
+    rendered = cache.get(key)
+    if rendered is None:
+        page = Paginator(selectors.clients_of(request.user), PAGE_SIZE).get_page(page_number)
+        rendered = render(request, "mailings/client_list_table.html", {"page": page}).content.decode()
+        cache.set(key, rendered, selectors.CLIENT_PAGE_CACHE_SECONDS)
+    return render(request, "mailings/client_list.html", {"table": rendered, "import_form": ClientImportForm()})
+
+
+def _own_client(request: HttpRequest, pk: int) -> Client:
+    return get_object_or_404(Client, pk=pk, owner=request.user)
+
+
+@login_required
+def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    client = _own_client(request, pk) if pk else None
+    initial = {"email": client.email, "full_name": client.full_name, "comment": client.comment} if client else None
+    form = ClientForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if client:
+                services.client_update(client=client, **form.cleaned_data)
+            else:
+                services.client_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The client is saved."))
+            return redirect("mailings:clients")
+    return render(request, "mailings/form.html", {"form": form, "title": _("Client"), "back": "mailings:clients"})
+
+
+@login_required
+@require_POST
+def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    services.client_delete(client=_own_client(request, pk))
+    messages.info(request, _("The client is deleted."))
+    return redirect("mailings:clients")
+
+
+@login_required
+@require_POST
+def client_import(request: HttpRequest) -> HttpResponse:
+    form = ClientImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a CSV file."))
+        return redirect("mailings:clients")
+    try:
+        created, problems = services.clients_import_csv(owner=request.user, content=form.cleaned_data["file"].read())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("mailings:clients")
+    messages.success(request, _("%(count)s clients imported.") % {"count": created})
+    for problem in problems[:50]:
+        messages.warning(request, problem)
+    return redirect("mailings:clients")
+
+
+@login_required
+@require_GET
+def client_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(services.clients_export_csv(owner=request.user), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="clients.csv"'
+    return response
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@login_required
+def message_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.messages_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "mailings/message_list.html", {"page": page})
+
+
+@login_required
+def message_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    message = get_object_or_404(MailMessage, pk=pk, owner=request.user) if pk else None
+    initial = {"subject": message.subject, "body": message.body, "body_html": message.body_html} if message else None
+    form = MailMessageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if message:
+                services.mail_message_update(message=message, **form.cleaned_data)
+            else:
+                services.mail_message_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The message is saved."))
+            return redirect("mailings:messages")
+    return render(request, "mailings/form.html", {"form": form, "title": _("Message"), "back": "mailings:messages"})
+
+
+@login_required
+@require_POST
+def message_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.mail_message_delete(message=get_object_or_404(MailMessage, pk=pk, owner=request.user))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.info(request, _("The message is deleted."))
+    return redirect("mailings:messages")
+
+
+# --- Mailings ------------------------------------------------------------------------------
+
+
+def _visible_mailing(request: HttpRequest, pk: int) -> Mailing:
+    try:
+        return selectors.mailing_for(request.user, pk)
+    except Mailing.DoesNotExist:
+        raise Http404 from None
+
+
+def _own_mailing(request: HttpRequest, pk: int) -> Mailing:
+    return get_object_or_404(Mailing, pk=pk, owner=request.user)
+
+
+@login_required
+def mailing_list(request: HttpRequest) -> HttpResponse:
+    """Own mailings; managers see everyone's (with the owner shown)."""
+    mailings = selectors.mailings_visible_to(request.user)
+    page = Paginator(mailings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "mailings/mailing_list.html", {"page": page, "is_manager": services.is_manager(request.user)}
+    )
+
+
+def _local(value, zone: str):
+    """The form's wall-clock time, read in the mailing's own time zone."""
+    return value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone))
+
+
+@login_required
+def mailing_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    mailing = _own_mailing(request, pk) if pk else None
+    if mailing and mailing.status != Mailing.Status.CREATED:
+        messages.error(request, _("A mailing can be edited only before its first send."))
+        return redirect("mailings:mailing", pk=mailing.pk)
+    initial = None
+    if mailing:
+        zone = ZoneInfo(mailing.time_zone)
+        initial = {
+            "message": mailing.message,
+            "clients": mailing.clients.all(),
+            "start_at": mailing.start_at.astimezone(zone).replace(tzinfo=None),
+            "end_at": mailing.end_at.astimezone(zone).replace(tzinfo=None),
+            "periodicity": mailing.periodicity,
+            "time_zone": mailing.time_zone,
+            "is_active": mailing.is_active,
+        }
+    form = MailingForm(request.POST or None, initial=initial, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["start_at"] = _local(data["start_at"], data["time_zone"])
+        data["end_at"] = _local(data["end_at"], data["time_zone"])
+        data["clients"] = list(data["clients"])
+        try:
+            if mailing:
+                mailing = services.mailing_update(mailing=mailing, actor=request.user, **data)
+            else:
+                mailing = services.mailing_create(owner=request.user, **data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("The mailing is saved."))
+            return redirect("mailings:mailing", pk=mailing.pk)
+    return render(request, "mailings/form.html", {"form": form, "title": _("Mailing"), "back": "mailings:mailings"})
+
+
+@login_required
+def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mailing = _visible_mailing(request, pk)
+    return render(
+        request,
+        "mailings/mailing_detail.html",
+        {
+            "mailing": mailing,
+            "stats": selectors.mailing_stats(mailing),
+            "is_owner": mailing.owner_id == request.user.pk,
+            "can_stop": mailing.owner_id == request.user.pk or services.is_manager(request.user),
+        },
+    )
+
+
+def _action(request: HttpRequest, pk: int, perform) -> HttpResponse:
+    mailing = _visible_mailing(request, pk)
+    try:
+        result = perform(mailing)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        result = None
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+        result = None
+    if isinstance(result, HttpResponse):
+        return result
+    return redirect("mailings:mailing", pk=mailing.pk)
+
+
+@login_required
+@require_POST
+def mailing_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    def delete(mailing: Mailing) -> HttpResponse:
+        services.mailing_delete(mailing=mailing, actor=request.user)
+        messages.info(request, _("The mailing is deleted."))
+        return redirect("mailings:mailings")
+
+    return _action(request, pk, delete)
+
+
+@login_required
+@require_POST
+def mailing_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    def stop(mailing: Mailing) -> None:
+        services.mailing_disable(mailing=mailing, actor=request.user)
+        messages.info(request, _("The mailing is stopped."))
+
+    return _action(request, pk, stop)
+
+
+@login_required
+@require_POST
+def mailing_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+    def send(mailing: Mailing) -> HttpResponse:
+        run = services.mailing_send_now(mailing=mailing, actor=request.user)
+        messages.success(request, _("Sending has started."))
+        return redirect("mailings:run", pk=run.pk)
+
+    return _action(request, pk, send)
+
+
+def _visible_run(request: HttpRequest, pk: int) -> MailingRun:
+    run = get_object_or_404(MailingRun.objects.select_related("mailing"), pk=pk)
+    _visible_mailing(request, run.mailing_id)
+    return run
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    attempts = Paginator(run.attempts.order_by("status", "email"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "mailings/run_detail.html",
+        {"run": run, "progress": selectors.run_progress(run), "attempts": attempts},
+    )
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(selectors.run_progress(_visible_run(request, pk)))
+
+
+@login_required
+@require_POST
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _visible_run(request, pk)
+    try:
+        count = services.run_retry_failed(run=run, actor=request.user)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.info(request, _("%(count)s failed deliveries will be retried.") % {"count": count})
+    return redirect("mailings:run", pk=run.pk)
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST without a CSRF token; the signed token authorises.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every mailing: one click (or the mail client's one-click POST) unsubscribes."""
+    try:
+        entry = sending.unsubscribe(token=token)
+    except signing.BadSignature:
+        return render(request, "mailings/unsubscribe.html", {"invalid": True}, status=400)
+    return render(request, "mailings/unsubscribe.html", {"email": entry.email})
