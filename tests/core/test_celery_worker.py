@@ -14,6 +14,7 @@ from celery import Celery
 from django.utils import timezone
 
 from accounts.models import User
+from mailings.models import Attempt, Client, Mailing, MailMessage
 from tests.factories import UserFactory
 from tests.processes import child_database_env
 
@@ -73,3 +74,28 @@ def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
     while User.objects.get(pk=blocked.pk).is_blocked and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not User.objects.get(pk=blocked.pk).is_blocked
+
+
+def test_real_worker_runs_the_mailing_job_and_records_every_delivery(worker, broker_url):
+    owner = UserFactory()
+    message = MailMessage.objects.create(owner=owner, subject="Worker news", body="Sent by a real worker.")
+    now = timezone.now()
+    mailing = Mailing.objects.create(
+        owner=owner,
+        message=message,
+        start_at=now - timedelta(minutes=1),
+        end_at=now + timedelta(days=1),
+        periodicity="once",
+        next_send_at=now - timedelta(minutes=1),
+    )
+    mailing.clients.set(
+        [Client.objects.create(owner=owner, email=f"reader{n}@example.com", full_name=f"Reader {n}") for n in range(3)]
+    )
+    client = Celery(broker=broker_url, backend=broker_url)
+
+    result = client.send_task("core.run_scheduled_job", args=["mailings.send_due_mailings"], queue=worker)
+
+    assert "'runs': 1" in result.get(timeout=90)
+    assert Attempt.objects.filter(mailing=mailing, status=Attempt.Status.SUCCESS).count() == 3
+    mailing.refresh_from_db()
+    assert mailing.status == Mailing.Status.COMPLETED
