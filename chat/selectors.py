@@ -5,10 +5,11 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from chat.models import Chat, Membership, Message
+from chat.models import Attachment, Chat, Membership, Message
 
 
 def chats_of(user: User) -> QuerySet[Chat]:
@@ -93,3 +94,20 @@ def shared_chats(user: User, other: User) -> QuerySet[Chat]:
 def home_stats() -> list[tuple[str, int]]:
     """Numbers for the messenger's widget on the platform home page."""
     return [(_("Chats"), Chat.objects.count()), (_("Messages"), Message.objects.filter(is_deleted=False).count())]
+
+
+def attachment_download(user: User, attachment_id: int) -> FileResponse:
+    """A member's download of an attachment under its original name; anyone else gets ``Http404``."""
+    attachment = Attachment.objects.filter(
+        pk=attachment_id, message__chat__memberships__user=user, message__is_deleted=False
+    ).first()
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

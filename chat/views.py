@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from chat import selectors, services
-from chat.models import Attachment, Chat, Message
+from chat.models import Chat, Message
 
 CHATS_PER_PAGE = 30
 
@@ -251,18 +251,4 @@ def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpRe
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """Files are served only to members of the chat, as downloads under their original name."""
-    attachment = (
-        Attachment.objects.filter(pk=pk, message__chat__memberships__user=request.user, message__is_deleted=False)
-        .select_related("message")
-        .first()
-    )
-    if attachment is None:
-        raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return selectors.attachment_download(request.user, pk)

@@ -26,7 +26,7 @@ from chat.api.serializers import (
     MessageEditSerializer,
     MessageSerializer,
 )
-from chat.models import Attachment, Chat, Membership, Message
+from chat.models import Chat, Membership, Message
 from core.api.pagination import CursorPagination
 
 
@@ -251,15 +251,7 @@ class AttachmentDownloadView(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     def get(self, request: Request, pk: int) -> FileResponse:
-        attachment = Attachment.objects.filter(
-            pk=pk, message__chat__memberships__user=request.user, message__is_deleted=False
-        ).first()
-        if attachment is None:
-            raise NotFound
         try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-        response["Content-Type"] = "application/octet-stream"
-        return response
+            return selectors.attachment_download(request.user, pk)
+        except Http404:
+            raise NotFound from None
