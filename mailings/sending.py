@@ -201,7 +201,8 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
         mailing = mailings.first()
         if mailing is None:
             return None
-        slot = now if manual else mailing.next_send_at
+        # A manual slot is the current minute: a double click on "send now" makes one run, not two.
+        slot = now.replace(second=0, microsecond=0) if manual else mailing.next_send_at
         try:
             with transaction.atomic():
                 run = MailingRun.objects.create(mailing=mailing, scheduled_for=slot, manual=manual)

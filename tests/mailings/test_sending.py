@@ -498,3 +498,18 @@ def test_a_dropped_connection_is_reopened_for_the_next_recipient(smtp_sink, monk
     assert attempts[calls[1]] == Attempt.Status.FAILURE
     assert attempts[calls[0]] == attempts[calls[2]] == Attempt.Status.SUCCESS
     assert smtp_sink.connections == 2
+
+
+def test_a_double_click_on_send_now_makes_one_run(smtp_sink):
+    from django.utils import timezone
+
+    from mailings import sending
+    from mailings.models import MailingRun
+
+    mailing = MailingFactory(recipients=2)
+    now = timezone.now().replace(second=10)
+    first = sending.claim_due_run(mailing_id=mailing.pk, now=now, manual=True)
+    second = sending.claim_due_run(mailing_id=mailing.pk, now=now.replace(second=40), manual=True)
+    assert first is not None
+    assert second is None
+    assert MailingRun.objects.filter(mailing=mailing).count() == 1
