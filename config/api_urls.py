@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("shop.api.urls")),
     path("", include("chat.api.urls")),
+    path("", include("mailings.api.urls")),
+    path("", include("blog.api.urls")),
 ]

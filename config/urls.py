@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("shop/", include("shop.urls")),
     path("chat/", include("chat.urls")),
+    path("blog/", include("blog.urls")),
     path("mailings/", include("mailings.urls")),
     path("", include("core.urls")),
 ]

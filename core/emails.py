@@ -6,13 +6,29 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def email_send(*, to: list[str], template: str, context: dict, language: str | None = None) -> int:
-    """Render ``<template>_subject.txt``, ``<template>.txt`` and ``<template>.html`` and send."""
+def email_build(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str | None = None,
+    headers: dict[str, str] | None = None,
+    connection=None,
+) -> EmailMultiAlternatives:
+    """Render ``<template>_subject.txt``, ``<template>.txt`` and ``<template>.html`` into one email.
+
+    ``connection`` lets a batch job send many emails through one SMTP connection.
+    """
     context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or translation.get_language()):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         text_body = render_to_string(f"{template}.txt", context)
         html_body = render_to_string(f"{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text_body, to=to)
+    message = EmailMultiAlternatives(subject=subject, body=text_body, to=to, headers=headers, connection=connection)
     message.attach_alternative(html_body, "text/html")
-    return message.send()
+    return message
+
+
+def email_send(*, to: list[str], template: str, context: dict, language: str | None = None) -> int:
+    """Render the email (see ``email_build``) and send it."""
+    return email_build(to=to, template=template, context=context, language=language).send()

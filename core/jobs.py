@@ -1,6 +1,7 @@
 """Running scheduled jobs: the runner behind run_cron.py, django-crontab and Celery beat."""
 
 import logging
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -49,7 +50,7 @@ def run_job(name: str) -> object:
     function = import_string(job.function)
     JobRun.objects.get_or_create(name=job.name)
     try:
-        with transaction.atomic():
+        with transaction.atomic() if job.atomic else nullcontext():
             result = function()
     except Exception as error:
         JobRun.objects.filter(name=job.name).update(

@@ -17,6 +17,11 @@ class Job:
     function: str
     cron: str
     description: str
+    # run_job wraps a job in one transaction unless this is False. A job that claims work by
+    # committing a row *before* an outside effect (sending an email) must run without it:
+    # inside one transaction its claims would stay invisible to a concurrent run until the end,
+    # and a crash would roll them back after the emails had gone out.
+    atomic: bool = True
 
     def crontab(self) -> crontab:
         minute, hour, day_of_month, month_of_year, day_of_week = self.cron.split()
@@ -55,10 +60,24 @@ JOBS: tuple[Job, ...] = (
         description="Delete logged searches older than SHOP_SEARCH_LOG_RETENTION_DAYS.",
     ),
     Job(
+        name="shop.send_weekly_newsletter",
+        function="shop.jobs.send_weekly_newsletter",
+        cron="0 9 * * 1",
+        description="Email each newsletter subscriber the newest products and their picks, once a week.",
+        atomic=False,  # each claim is committed before its email is sent
+    ),
+    Job(
         name="mailings.send_due_mailings",
         function="mailings.jobs.send_due_mailings",
         cron="* * * * *",
         description="Send due mailing runs, retry failed deliveries, resume crashed runs.",
+        atomic=False,  # runs and attempts are committed before their emails are sent
+    ),
+    Job(
+        name="blog.publish_scheduled_articles",
+        function="blog.jobs.publish_scheduled_articles",
+        cron="* * * * *",
+        description="Publish articles whose scheduled time has passed (also after a missed run).",
     ),
     Job(
         name="core.purge_audit_events",

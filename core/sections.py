@@ -56,5 +56,7 @@ SECTIONS: tuple[Section, ...] = (
         "blog",
         _("Blog"),
         _("News and articles from the Agora team."),
+        url_name="blog:list",
+        stats="blog.selectors.home_stats",
     ),
 )

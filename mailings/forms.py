@@ -1,12 +1,30 @@
+import datetime as dt
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from mailings.models import Client, Mailing, MailMessage
 
 TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WallClockField(forms.DateTimeField):
+    """A naive wall-clock time: the view reads it in the zone chosen on the form.
+
+    A plain ``DateTimeField`` would read it in the server's zone first (and refuse the hour that a
+    daylight-saving change skips there, even when it exists in the chosen zone).
+    """
+
+    widget = DATETIME_WIDGET
+
+    def to_python(self, value):
+        with timezone.override(dt.UTC):
+            result = super().to_python(value)
+        return result.replace(tzinfo=None) if result else result
 
 
 class ClientForm(forms.Form):
@@ -37,18 +55,14 @@ class MailingForm(forms.Form):
     clients = forms.ModelMultipleChoiceField(
         label=_("Clients"), queryset=Client.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    start_at = forms.DateTimeField(
-        label=_("First send"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    )
-    end_at = forms.DateTimeField(
-        label=_("End"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    )
+    start_at = WallClockField(label=_("First send"))
+    end_at = WallClockField(label=_("End"))
     periodicity = forms.ChoiceField(label=_("Periodicity"), choices=Mailing.Periodicity.choices)
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=[(zone, zone) for zone in TIME_ZONES],
         initial="Europe/Moscow",
-        help_text=_("Send times repeat at the same local time in this zone."),
+        help_text=_("The times above are read in this zone; repeated sends keep the same local time."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
@@ -56,3 +70,14 @@ class MailingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["message"].queryset = MailMessage.objects.filter(owner=owner).order_by("-created_at")
         self.fields["clients"].queryset = Client.objects.filter(owner=owner).order_by("full_name")
+
+
+class UserSearchForm(forms.Form):
+    q = forms.CharField(label=_("Username or email"), required=False, max_length=150)
+
+
+class UserBlockForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.TextInput())
+    until = forms.DateTimeField(
+        label=_("Until"), required=False, widget=DATETIME_WIDGET, help_text=_("Leave empty to block until unblocked.")
+    )

@@ -1,6 +1,7 @@
 """Reads of mailings: owners see their own; managers see every mailing (read-only)."""
 
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.module_loading import import_string
@@ -20,6 +21,35 @@ def clients_of(owner: User) -> QuerySet[Client]:
 
 def clients_version(owner: User) -> int:
     return cache.get(f"mailings:clients-version:{owner.pk}", 1)
+
+
+def _page_number(value: object) -> int:
+    try:
+        return max(int(str(value)), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page:
+    """One page of the owner's clients, cached per owner until one of their clients changes.
+
+    Plain data is cached, not HTML: the page's forms carry the visitor's CSRF token, which changes
+    at every login.
+    """
+    paginator = Paginator(clients_of(owner), per_page)
+    number = _page_number(page)
+    key = f"mailings:clients:{owner.pk}:{clients_version(owner)}:{per_page}:{number}"
+    data = cache.get(key)
+    if data is None:
+        page_obj = paginator.get_page(number)
+        rows = [
+            {"pk": client.pk, "email": client.email, "full_name": client.full_name, "comment": client.comment}
+            for client in page_obj.object_list
+        ]
+        data = {"count": paginator.count, "number": page_obj.number, "rows": rows}
+        cache.set(key, data, CLIENT_PAGE_CACHE_SECONDS)
+    paginator.count = data["count"]  # overrides the cached_property: no COUNT query
+    return Page(data["rows"], data["number"], paginator)
 
 
 def messages_of(owner: User) -> QuerySet[MailMessage]:
@@ -98,6 +128,15 @@ def random_articles(count: int = 3) -> list:
         return list(import_string("blog.selectors.random_published_articles")(count=count))
     except ImportError:
         return []
+
+
+def users_for_manager(query: str = "") -> QuerySet[User]:
+    """Every user, for the managers' page; ``query`` matches the username or the email."""
+    users = User.objects.order_by("username", "id")
+    query = (query or "").strip()
+    if query:
+        users = users.filter(Q(username__icontains=query) | Q(email__icontains=query))
+    return users
 
 
 def home_stats() -> list[tuple[str, int]]:

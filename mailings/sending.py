@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -38,6 +39,8 @@ from mailings.models import Attempt, Client, Mailing, MailingRun, Unsubscribe
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "mailings.unsubscribe"
+# The section home's cached numbers; cleared whenever a mailing's status changes.
+HOME_CACHE_KEY = "mailings:home"
 STEPS = {
     Mailing.Periodicity.DAILY: relativedelta(days=1),
     Mailing.Periodicity.WEEKLY: relativedelta(weeks=1),
@@ -213,6 +216,8 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
             mailing.next_send_at = next_send_after(mailing, max(slot, now))
             mailing.status = Mailing.Status.COMPLETED if mailing.next_send_at is None else Mailing.Status.RUNNING
             mailing.save(update_fields=["next_send_at", "status", "updated_at"])
+            # The section home counts running mailings.
+            transaction.on_commit(lambda: cache.delete(HOME_CACHE_KEY))
         audit_record(action="mailings.run_started", actor=mailing.owner if manual else None, target=run)
     return run
 
@@ -318,10 +323,13 @@ def unfinished_runs_resume() -> int:
 
 
 def expired_mailings_complete(*, now: datetime) -> int:
-    return Mailing.objects.filter(
+    completed = Mailing.objects.filter(
         Q(end_at__lt=now) | Q(next_send_at__isnull=True, status=Mailing.Status.RUNNING),
         status__in=[Mailing.Status.CREATED, Mailing.Status.RUNNING],
     ).update(status=Mailing.Status.COMPLETED, next_send_at=None)
+    if completed:
+        cache.delete(HOME_CACHE_KEY)
+    return completed
 
 
 def send_due_mailings() -> dict[str, int]:

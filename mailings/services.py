@@ -9,22 +9,32 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import services as accounts_services
 from accounts.models import User
 from core.services import audit_record
 from mailings import sending
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
+from mailings.sending import HOME_CACHE_KEY
 from mailings.tasks import retry_failed, send_run
 
-HOME_CACHE_KEY = "mailings:home"
 CSV_MAX_ROWS = 10_000
+CSV_MAX_BYTES = 2 * 1024 * 1024
+SUBJECT_MAX = MailMessage._meta.get_field("subject").max_length
 
 
 def is_manager(user: User) -> bool:
-    return user.is_superuser or user.groups.filter(name="manager").exists()
+    """Managers (group ``manager``) and superusers; remembered on the user object for the request."""
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_mailings_manager"):
+        user._mailings_manager = user.is_superuser or user.groups.filter(name="manager").exists()
+    return user._mailings_manager
 
 
 def home_cache_clear() -> None:
@@ -34,16 +44,22 @@ def home_cache_clear() -> None:
 def _clients_version_bump(owner: User) -> None:
     """Cached client pages are keyed by a per-owner version; a new version makes them stale."""
     key = f"mailings:clients-version:{owner.pk}"
-    if cache.add(key, 2) is False:
+    # Kept without expiry: if it expired, numbering would restart and revive pages cached earlier.
+    if cache.add(key, 2, timeout=None) is False:
         try:
             cache.incr(key)
         except ValueError:
-            cache.set(key, 2)
+            cache.set(key, 2, timeout=None)
 
 
 def _changed(owner: User) -> None:
     transaction.on_commit(home_cache_clear)
     transaction.on_commit(lambda: _clients_version_bump(owner))
+
+
+def caches_invalidate(owner: User) -> None:
+    """Drop the cached section home and the owner's client pages (for writes outside these services)."""
+    _changed(owner)
 
 
 # --- Clients -------------------------------------------------------------------------------
@@ -79,10 +95,14 @@ def client_create(*, owner: User, email: str, full_name: str, comment: str = "")
 
 def client_update(*, client: Client, email: str, full_name: str, comment: str = "") -> Client:
     email, full_name = _clean_client(client.owner, email, full_name, exclude_pk=client.pk)
-    with transaction.atomic():
-        client.email, client.full_name, client.comment = email, full_name, comment or ""
-        client.save(update_fields=["email", "full_name", "comment", "updated_at"])
-        _changed(client.owner)
+    try:
+        with transaction.atomic():
+            client.email, client.full_name, client.comment = email, full_name, comment or ""
+            client.save(update_fields=["email", "full_name", "comment", "updated_at"])
+            _changed(client.owner)
+    except IntegrityError:  # another request took the email between the check and the save
+        client.refresh_from_db()
+        raise ValidationError({"email": [_("You already have a client with this email.")]}) from None
     return client
 
 
@@ -95,22 +115,41 @@ def client_delete(*, client: Client) -> None:
 
 def clients_import_csv(*, owner: User, content: bytes) -> tuple[int, list[str]]:
     """Import ``email,full_name,comment`` rows: good rows are kept, bad ones reported by line."""
+    if len(content) > CSV_MAX_BYTES:
+        raise ValidationError(_("The file is too large (at most %(size)s MB).") % {"size": CSV_MAX_BYTES // 2**20})
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(_("The file must be UTF-8 encoded CSV.")) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > CSV_MAX_ROWS + 1:
-        raise ValidationError(_("At most %(max)s rows per import.") % {"max": CSV_MAX_ROWS})
-    created, problems = 0, []
-    for line, row in enumerate(rows, start=1):
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        line = 1
+        for row in reader:
+            rows.append((line, row))  # the line the row starts on (a quoted cell may span lines)
+            line = reader.line_num + 1
+            if len(rows) > CSV_MAX_ROWS + 1:
+                raise ValidationError(_("At most %(max)s rows per import.") % {"max": CSV_MAX_ROWS})
+    except csv.Error as error:
+        raise ValidationError(
+            _("Line %(line)s: the file is not valid CSV (%(error)s).") % {"line": reader.line_num, "error": error}
+        ) from None
+    created, problems, seen = 0, [], {}
+    for line, row in rows:
         if not row or not any(cell.strip() for cell in row):
             continue
         if line == 1 and row[0].strip().lower() == "email":
             continue  # a header row
-        email = row[0] if row else ""
+        email = row[0].strip()
         full_name = row[1] if len(row) > 1 else ""
         comment = row[2] if len(row) > 2 else ""
+        if email.lower() in seen:
+            problems.append(
+                _("Line %(line)s: %(email)s is already on line %(first)s.")
+                % {"line": line, "email": email, "first": seen[email.lower()]}
+            )
+            continue
+        seen[email.lower()] = line
         try:
             client_create(owner=owner, email=email, full_name=full_name, comment=comment)
         except ValidationError as error:
@@ -137,10 +176,12 @@ def clients_export_csv(*, owner: User) -> str:
 
 
 def _clean_message(subject: str, body: str) -> tuple[str, str]:
-    subject, body = (subject or "").strip(), (body or "").strip()
+    subject, body = " ".join((subject or "").split()), (body or "").strip()
     errors = {}
     if not subject:
         errors["subject"] = [_("Enter a subject.")]
+    elif len(subject) > SUBJECT_MAX:
+        errors["subject"] = [_("At most %(max)s characters.") % {"max": SUBJECT_MAX}]
     if not body:
         errors["body"] = [_("Write the message.")]
     if errors:
@@ -150,7 +191,7 @@ def _clean_message(subject: str, body: str) -> tuple[str, str]:
 
 def mail_message_create(*, owner: User, subject: str, body: str, body_html: str = "") -> MailMessage:
     subject, body = _clean_message(subject, body)
-    return MailMessage.objects.create(owner=owner, subject=subject[:200], body=body, body_html=body_html or "")
+    return MailMessage.objects.create(owner=owner, subject=subject, body=body, body_html=body_html or "")
 
 
 def mail_message_update(*, message: MailMessage, subject: str, body: str, body_html: str = "") -> MailMessage:
@@ -161,9 +202,13 @@ def mail_message_update(*, message: MailMessage, subject: str, body: str, body_h
 
 
 def mail_message_delete(*, message: MailMessage) -> None:
+    in_use = ValidationError(_("This message is used by a mailing; delete the mailing first."))
     if message.mailings.exists():
-        raise ValidationError(_("This message is used by a mailing; delete the mailing first."))
-    message.delete()
+        raise in_use
+    try:
+        message.delete()
+    except ProtectedError:  # a mailing took it in the meantime
+        raise in_use from None
 
 
 # --- Mailings ------------------------------------------------------------------------------
@@ -258,9 +303,16 @@ def mailing_update(*, mailing: Mailing, actor: User, **fields) -> Mailing:
         clients=clients,
         **{key: values[key] for key in ("message", "start_at", "end_at", "periodicity", "time_zone")},
     )
+    if values["is_active"] and not mailing.is_active and mailing.disabled_by_id not in (None, actor.pk):
+        raise ValidationError({"is_active": [_("A manager disabled this mailing; only a manager can undo that.")]})
     with transaction.atomic():
+        # The scheduler may have claimed the first send since the check above: look again, locked.
+        if not Mailing.objects.select_for_update().filter(pk=mailing.pk, status=Mailing.Status.CREATED).exists():
+            raise ValidationError(_("A mailing can be edited only before its first send."))
         for key, value in values.items():
             setattr(mailing, key, value)
+        if mailing.is_active:
+            mailing.disabled_by = None
         mailing.next_send_at = sending.next_send_after(mailing, None)
         mailing.save()
         mailing.clients.set(clients)
@@ -275,6 +327,8 @@ def mailing_delete(*, mailing: Mailing, actor: User) -> None:
     if mailing.status == Mailing.Status.RUNNING:
         raise ValidationError(_("A running mailing cannot be deleted; stop it first."))
     with transaction.atomic():
+        if Mailing.objects.select_for_update().filter(pk=mailing.pk, status=Mailing.Status.RUNNING).exists():
+            raise ValidationError(_("A running mailing cannot be deleted; stop it first."))
         audit_record(action="mailings.deleted", actor=actor, target=mailing)
         owner = mailing.owner
         mailing.delete()
@@ -293,9 +347,14 @@ def mailing_disable(*, mailing: Mailing, actor: User) -> Mailing:
     return mailing
 
 
-def mailing_send_now(*, mailing: Mailing, actor: User) -> MailingRun:
-    """Start a run now (the owner's "send now"); the sending happens in a task after commit."""
-    if mailing.owner_id != actor.pk and not is_manager(actor):
+def mailing_send_now(*, mailing: Mailing, actor: User | None, wait: bool = False) -> MailingRun:
+    """Start a run now (the owner's "send now"); the sending happens in a task after commit.
+
+    ``actor=None`` is the command line (``send_mailing``); ``wait=True`` sends in this process and
+    returns the finished run (call it outside a transaction).
+    """
+    # Managers may see and stop anyone's mailing, but sending it is the owner's decision.
+    if actor is not None and mailing.owner_id != actor.pk:
         raise PermissionDenied(_("Only the owner can send a mailing."))
     if not mailing.is_active:
         raise ValidationError(_("This mailing is stopped."))
@@ -304,6 +363,11 @@ def mailing_send_now(*, mailing: Mailing, actor: User) -> MailingRun:
     run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now(), manual=True)
     if run is None:
         raise ValidationError(_("A send was started a moment ago; wait for it."))
+    # Once something went out, the mailing is no longer editable as "created".
+    if Mailing.objects.filter(pk=mailing.pk, status=Mailing.Status.CREATED).update(status=Mailing.Status.RUNNING):
+        _changed(mailing.owner)
+    if wait:
+        return sending.run_execute(run_id=run.pk)
     transaction.on_commit(lambda: send_run.delay(run.pk))
     return run
 
@@ -316,3 +380,28 @@ def run_retry_failed(*, run: MailingRun, actor: User) -> int:
     if count:
         transaction.on_commit(lambda: retry_failed.delay())
     return count
+
+
+# --- Managers: blocking users --------------------------------------------------------------
+
+
+def _check_can_block(*, actor: User, user: User) -> None:
+    if not is_manager(actor):
+        raise PermissionDenied(_("Only managers can block users."))
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot block yourself."))
+    if user.is_superuser and not actor.is_superuser:
+        raise ValidationError(_("Only a superuser can block a superuser."))
+
+
+def manager_user_block(
+    *, actor: User, user: User, reason: str, until: datetime | None, request: HttpRequest | None = None
+) -> User:
+    """A manager blocks a user; the user is emailed the reason and the end date."""
+    _check_can_block(actor=actor, user=user)
+    return accounts_services.user_block(user=user, reason=reason, until=until, actor=actor, request=request)
+
+
+def manager_user_unblock(*, actor: User, user: User, request: HttpRequest | None = None) -> User:
+    _check_can_block(actor=actor, user=user)
+    return accounts_services.user_unblock(user=user, actor=actor, request=request)

@@ -1,26 +1,33 @@
 """Mailing pages. Owners see and change only their own objects (others get 404); managers see all
 mailings and may stop them, but cannot edit other people's mailings, messages or clients."""
 
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import apply_errors
+from accounts.models import User
 from mailings import selectors, sending, services
-from mailings.forms import ClientForm, ClientImportForm, MailingForm, MailMessageForm
+from mailings.forms import ClientForm, ClientImportForm, MailingForm, MailMessageForm, UserBlockForm, UserSearchForm
 from mailings.models import Client, Mailing, MailingRun, MailMessage
 
 PAGE_SIZE = 25
+
+
+def _render(request: HttpRequest, template: str, context: dict, **kwargs) -> HttpResponse:
+    """Render a page of the section; the section's menu shows the managers' links to managers."""
+    return render(request, template, {"is_manager": services.is_manager(request.user), **context}, **kwargs)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -33,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     mailings = selectors.mailings_visible_to(request.user).filter(owner=request.user)
-    return render(
+    return _render(
         request,
         "mailings/dashboard.html",
         {
@@ -41,7 +48,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "mailing_count": mailings.count(),
             "client_count": selectors.clients_of(request.user).count(),
             "message_count": selectors.messages_of(request.user).count(),
-            "is_manager": services.is_manager(request.user),
         },
     )
 
@@ -51,14 +57,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    page_number = request.GET.get("page", "1")
-    key = f"mailings:clients:{request.user.pk}:{selectors.clients_version(request.user)}:{page_number}"
-    rendered = cache.get(key)
-    if rendered is None:
-        page = Paginator(selectors.clients_of(request.user), PAGE_SIZE).get_page(page_number)
-        rendered = render(request, "mailings/client_list_table.html", {"page": page}).content.decode()
-        cache.set(key, rendered, selectors.CLIENT_PAGE_CACHE_SECONDS)
-    return render(request, "mailings/client_list.html", {"table": rendered, "import_form": ClientImportForm()})
+    page = selectors.client_page(request.user, request.GET.get("page"), per_page=PAGE_SIZE)
+    return _render(request, "mailings/client_list.html", {"page": page, "import_form": ClientImportForm()})
 
 
 def _own_client(request: HttpRequest, pk: int) -> Client:
@@ -81,7 +81,11 @@ def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("The client is saved."))
             return redirect("mailings:clients")
-    return render(request, "mailings/form.html", {"form": form, "title": _("Client"), "back": "mailings:clients"})
+    return _render(
+        request,
+        "mailings/form.html",
+        {"form": form, "title": _("Edit client") if client else _("New client"), "back": "mailings:clients"},
+    )
 
 
 @login_required
@@ -124,7 +128,7 @@ def client_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def message_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.messages_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "mailings/message_list.html", {"page": page})
+    return _render(request, "mailings/message_list.html", {"page": page})
 
 
 @login_required
@@ -143,7 +147,11 @@ def message_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("The message is saved."))
             return redirect("mailings:messages")
-    return render(request, "mailings/form.html", {"form": form, "title": _("Message"), "back": "mailings:messages"})
+    return _render(
+        request,
+        "mailings/form.html",
+        {"form": form, "title": _("Edit message") if message else _("New message"), "back": "mailings:messages"},
+    )
 
 
 @login_required
@@ -177,9 +185,7 @@ def mailing_list(request: HttpRequest) -> HttpResponse:
     """Own mailings; managers see everyone's (with the owner shown)."""
     mailings = selectors.mailings_visible_to(request.user)
     page = Paginator(mailings, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "mailings/mailing_list.html", {"page": page, "is_manager": services.is_manager(request.user)}
-    )
+    return _render(request, "mailings/mailing_list.html", {"page": page})
 
 
 def _local(value, zone: str):
@@ -221,13 +227,31 @@ def mailing_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("The mailing is saved."))
             return redirect("mailings:mailing", pk=mailing.pk)
-    return render(request, "mailings/form.html", {"form": form, "title": _("Mailing"), "back": "mailings:mailings"})
+    return _render(
+        request,
+        "mailings/form.html",
+        {
+            "form": form,
+            "title": _("Edit mailing") if mailing else _("New mailing"),
+            "back": "mailings:mailings",
+            "wide_choices": True,
+            "hint": _mailing_form_hint(form),
+        },
+    )
+
+
+def _mailing_form_hint(form: MailingForm) -> str:
+    if not form.fields["message"].queryset.exists():
+        return _("Write a message first: a mailing sends one of your messages.")
+    if not form.fields["clients"].queryset.exists():
+        return _("Add clients first: a mailing is sent to your clients.")
+    return ""
 
 
 @login_required
 def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     mailing = _visible_mailing(request, pk)
-    return render(
+    return _render(
         request,
         "mailings/mailing_detail.html",
         {
@@ -240,14 +264,12 @@ def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _action(request: HttpRequest, pk: int, perform) -> HttpResponse:
+    """Run an action on a visible mailing; a manager acting on someone else's gets 403 where not allowed."""
     mailing = _visible_mailing(request, pk)
     try:
         result = perform(mailing)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        result = None
-    except PermissionDenied as error:
-        messages.error(request, str(error))
         result = None
     if isinstance(result, HttpResponse):
         return result
@@ -287,7 +309,7 @@ def mailing_send_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _visible_run(request: HttpRequest, pk: int) -> MailingRun:
-    run = get_object_or_404(MailingRun.objects.select_related("mailing"), pk=pk)
+    run = get_object_or_404(MailingRun.objects.select_related("mailing__message"), pk=pk)
     _visible_mailing(request, run.mailing_id)
     return run
 
@@ -295,8 +317,8 @@ def _visible_run(request: HttpRequest, pk: int) -> MailingRun:
 @login_required
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
-    attempts = Paginator(run.attempts.order_by("status", "email"), 50).get_page(request.GET.get("page"))
-    return render(
+    attempts = Paginator(run.attempts.order_by("status", "email", "id"), 50).get_page(request.GET.get("page"))
+    return _render(
         request,
         "mailings/run_detail.html",
         {"run": run, "progress": selectors.run_progress(run), "attempts": attempts},
@@ -313,12 +335,8 @@ def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
-    try:
-        count = services.run_retry_failed(run=run, actor=request.user)
-    except PermissionDenied as error:
-        messages.error(request, str(error))
-    else:
-        messages.info(request, _("%(count)s failed deliveries will be retried.") % {"count": count})
+    count = services.run_retry_failed(run=run, actor=request.user)
+    messages.info(request, _("%(count)s failed deliveries will be retried.") % {"count": count})
     return redirect("mailings:run", pk=run.pk)
 
 
@@ -331,3 +349,72 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return render(request, "mailings/unsubscribe.html", {"invalid": True}, status=400)
     return render(request, "mailings/unsubscribe.html", {"email": entry.email})
+
+
+# --- Managers: users -----------------------------------------------------------------------
+
+
+def _manager_only(request: HttpRequest) -> None:
+    if not services.is_manager(request.user):
+        raise Http404
+
+
+@login_required
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    """Managers only: every user, searchable by username or email, with block and unblock."""
+    _manager_only(request)
+    search = UserSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(selectors.users_for_manager(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "mailings/user_list.html",
+        {
+            "page": page,
+            "search": search,
+            "query_string": urlencode({"q": query}) if query else "",
+            "block_form": UserBlockForm(),
+        },
+    )
+
+
+def _back_to_users(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("mailings:users")
+
+
+@login_required
+@require_POST
+def user_block(request: HttpRequest, pk: int) -> HttpResponse:
+    _manager_only(request)
+    target = get_object_or_404(User, pk=pk)
+    form = UserBlockForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return _back_to_users(request)
+    try:
+        services.manager_user_block(actor=request.user, user=target, request=request, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(user)s is blocked and has been told why.") % {"user": target.username})
+    return _back_to_users(request)
+
+
+@login_required
+@require_POST
+def user_unblock(request: HttpRequest, pk: int) -> HttpResponse:
+    _manager_only(request)
+    target = get_object_or_404(User, pk=pk)
+    try:
+        services.manager_user_unblock(actor=request.user, user=target, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(user)s is unblocked.") % {"user": target.username})
+    return _back_to_users(request)

@@ -14,6 +14,7 @@ from shop.models import (
     CartItem,
     Category,
     CategoryInterest,
+    NewsletterDelivery,
     Order,
     OrderItem,
     PriceAdjustment,
@@ -257,3 +258,12 @@ class CategoryInterestAdmin(ReadOnlyAdmin):
     list_display = ["user", "category", "views", "purchases", "updated_at"]
     search_fields = ["user__username", "category__name"]
     list_select_related = ["user", "category"]
+
+
+@admin.register(NewsletterDelivery)
+class NewsletterDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["week", "user", "status", "response", "created_at"]
+    list_filter = ["status", "week"]
+    search_fields = ["user__username", "user__email", "week"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"

@@ -1,6 +1,6 @@
 """Scheduled jobs of the shop (declared in ``core.schedule``)."""
 
-from shop import services
+from shop import newsletter, services
 
 
 def restore_adjusted_prices() -> int:
@@ -9,3 +9,7 @@ def restore_adjusted_prices() -> int:
 
 def purge_search_log() -> int:
     return services.search_log_purge()
+
+
+def send_weekly_newsletter() -> dict:
+    return newsletter.newsletter_send_weekly()

@@ -218,3 +218,35 @@ class OrderItem(models.Model):
     @property
     def line_total(self) -> int:
         return self.price * self.quantity
+
+
+class NewsletterDelivery(models.Model):
+    """One subscriber's weekly newsletter: the row is inserted *before* the email is sent.
+
+    ``(user, week)`` is unique, so whoever inserts the row first owns that delivery; a second job
+    run (even one started at the same moment) gets an IntegrityError and leaves the user alone.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="newsletter_deliveries"
+    )
+    # ISO week in the site's time zone, e.g. "2026-W48".
+    week = models.CharField(_("week"), max_length=8)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENDING)
+    response = models.TextField(_("server response"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("newsletter delivery")
+        verbose_name_plural = _("newsletter deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="shop_newsletter_once_per_week")]
+        indexes = [models.Index(fields=["week", "status"], name="shop_newsletter_week_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.week}"

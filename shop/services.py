@@ -18,6 +18,7 @@ from shop.models import (
     CartItem,
     Category,
     CategoryInterest,
+    NewsletterDelivery,
     Order,
     OrderItem,
     PriceAdjustment,
@@ -348,3 +349,43 @@ def order_set_status(*, order: Order, status: str, actor: User | None) -> Order:
         audit_record(action=f"shop.order_{status}", actor=actor, target=current, details={"total": current.total})
     order.refresh_from_db(fields=["status", "status_changed_at"])
     return order
+
+
+# --- Weekly newsletter ---------------------------------------------------------------------
+
+
+def newsletter_delivery_claim(*, user: User, week: str) -> NewsletterDelivery | None:
+    """Take this week's newsletter for ``user`` before sending; None when another run has it.
+
+    The row is committed before the email goes out and ``(user, week)`` is unique, so two job
+    runs at the same moment never both send: the loser of the insert gets an IntegrityError.
+    """
+    try:
+        with transaction.atomic():
+            return NewsletterDelivery.objects.create(user=user, week=week)
+    except IntegrityError:
+        return None
+
+
+def newsletter_delivery_record(*, delivery: NewsletterDelivery, ok: bool, response: str) -> NewsletterDelivery:
+    """Store the outcome of one delivery with the server's answer."""
+    delivery.status = NewsletterDelivery.Status.SENT if ok else NewsletterDelivery.Status.FAILED
+    delivery.response = response[:2000]
+    delivery.save(update_fields=["status", "response"])
+    return delivery
+
+
+def newsletter_unsubscribe(*, user: User, request: HttpRequest | None = None) -> bool:
+    """Turn the newsletter off (the one-click link). Idempotent: True only when it was on."""
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, newsletter=True).update(newsletter=False)
+        if changed:
+            audit_record(
+                action="shop.newsletter_unsubscribed",
+                actor=user,
+                target=user,
+                request=request,
+                details={"via": "one-click link"},
+            )
+    user.newsletter = False
+    return bool(changed)

@@ -1,15 +1,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
-from shop import selectors, services
+from shop import newsletter, selectors, services
 from shop.filters import ProductFilter
 from shop.models import Order
 
@@ -176,3 +178,15 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Order.DoesNotExist:
         raise Http404 from None
     return render(request, "shop/order_detail.html", {**_shop_context(request), "order": order})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST without a CSRF token; the signed token authorises.
+@require_http_methods(["GET", "POST"])
+def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in every newsletter: one click (or the mail client's one-click POST) opts out."""
+    try:
+        user = newsletter.subscriber_from_token(token)
+    except signing.BadSignature:
+        return render(request, "shop/newsletter_unsubscribe.html", {"invalid": True}, status=400)
+    services.newsletter_unsubscribe(user=user, request=request)
+    return render(request, "shop/newsletter_unsubscribe.html", {"email": user.email})

@@ -15,6 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
+from tests.blog.factories import ArticleFactory
 from tests.chat_factories import ChatFactory, attachment_in
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 
@@ -46,10 +47,17 @@ PUBLIC_ROUTES = {
     "shop:cart-update",
     "shop:cart-remove",
     "shop:cart-clear",
+    # The weekly shop newsletter's one-click unsubscribe link: its signed token is the authorisation.
+    "shop:newsletter-unsubscribe",
     # Every mailing carries a one-click unsubscribe link; its signed token is the authorisation.
     "mailings:unsubscribe",
     # The section's front page shows public numbers and published articles.
     "mailings:home",
+    # Everyone reads the published blog (drafts answer 404, see HIDDEN_OBJECTS); writing needs a blog manager.
+    "blog:list",
+    "blog:detail",
+    "api-article-list",
+    "api-article-detail",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -183,7 +191,7 @@ def _foreign_mailing_kwargs() -> dict:
 
     from django.utils import timezone
 
-    from mailings.models import Attempt, Client, MailingRun, MailMessage, Mailing
+    from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
 
     owner = UserFactory()
     client = Client.objects.create(owner=owner, email="someone@example.com", full_name="Someone")
@@ -200,6 +208,11 @@ def _foreign_mailing_kwargs() -> dict:
 
 def _mailing_route(template: str, key: str, method: str = "get") -> tuple:
     return (template, lambda: {"pk": _foreign_mailing_kwargs()[key]}, method)
+
+
+def _draft_article_kwargs() -> dict:
+    article = ArticleFactory(draft=True)
+    return {"pk": article.pk, "slug": article.slug}
 
 
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
@@ -233,6 +246,21 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "mailings:run": _mailing_route("/mailings/runs/{pk}/", "run"),
     "mailings:run-progress": _mailing_route("/mailings/runs/{pk}/progress/", "run"),
     "mailings:run-retry": _mailing_route("/mailings/runs/{pk}/retry/", "run", "post"),
+    # The managers' user page: for anyone else these routes do not exist.
+    "mailings:user-block": ("/mailings/users/{pk}/block/", lambda: {"pk": UserFactory().pk}, "post"),
+    "mailings:user-unblock": ("/mailings/users/{pk}/unblock/", lambda: {"pk": UserFactory().pk}, "post"),
+    "api-mail-client-detail": _mailing_route("/api/clients/{pk}/", "client"),
+    "api-mail-message-detail": _mailing_route("/api/mail-messages/{pk}/", "message"),
+    "api-mailing-detail": _mailing_route("/api/mailings/{pk}/", "mailing"),
+    "api-mailing-send-now": _mailing_route("/api/mailings/{pk}/send-now/", "mailing", "post"),
+    "api-mailing-disable": _mailing_route("/api/mailings/{pk}/disable/", "mailing", "post"),
+    "api-mailing-attempts": _mailing_route("/api/mailings/{pk}/attempts/", "mailing"),
+    "blog:detail": ("/blog/{slug}/", _draft_article_kwargs),
+    "blog:edit": ("/blog/{slug}/edit/", _draft_article_kwargs),
+    "blog:delete": ("/blog/{slug}/delete/", _draft_article_kwargs, "post"),
+    "blog:publish": ("/blog/{slug}/publish/", _draft_article_kwargs, "post"),
+    "blog:unpublish": ("/blog/{slug}/unpublish/", _draft_article_kwargs, "post"),
+    "api-article-detail": ("/api/articles/{pk}/", _draft_article_kwargs),
 }
 
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
 # Each app that has demo data adds its filler here, in dependency order.
-FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill"]
+FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
 
 
 class Command(BaseCommand):

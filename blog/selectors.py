@@ -1,0 +1,130 @@
+"""Reads of the blog: the published list (first page cached), one article, drafts, random picks."""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db.models import F, QuerySet, Sum
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from blog.cache import cache_version
+from blog.models import Article
+from blog.permissions import is_blog_manager
+
+EXCERPT_WORDS = 40
+
+
+def published_articles() -> QuerySet[Article]:
+    """Published articles, newest first."""
+    return Article.objects.filter(is_published=True).select_related("author").order_by("-published_at", "-id")
+
+
+def unpublished_articles() -> QuerySet[Article]:
+    """Drafts and scheduled articles (blog managers only): next to be published first, then newest edits."""
+    return (
+        Article.objects.filter(is_published=False)
+        .select_related("author")
+        .order_by(F("publish_at").asc(nulls_last=True), "-updated_at", "-id")
+    )
+
+
+def visible_articles(user: object) -> QuerySet[Article]:
+    """What ``user`` may read: everything for blog managers, published articles for everyone else."""
+    if is_blog_manager(user):
+        return Article.objects.select_related("author").order_by(
+            F("published_at").desc(nulls_first=True), "-created_at", "-id"
+        )
+    return published_articles()
+
+
+def article_for(user: object, slug: str) -> Article:
+    """One article ``user`` may read; others (drafts for non-managers) raise ``Article.DoesNotExist``."""
+    return visible_articles(user).get(slug=slug)
+
+
+@dataclass(frozen=True)
+class ArticleCard:
+    """What the list page shows of an article: plain data, safe to cache for every visitor."""
+
+    pk: int
+    title: str
+    slug: str
+    excerpt: str
+    image_url: str
+    published_at: datetime | None
+    author_name: str
+
+    @property
+    def url(self) -> str:
+        return reverse("blog:detail", kwargs={"slug": self.slug})
+
+
+def _card(article: Article) -> ArticleCard:
+    return ArticleCard(
+        pk=article.pk,
+        title=article.title,
+        slug=article.slug,
+        excerpt=Truncator(article.body).words(EXCERPT_WORDS),
+        image_url=article.image.url if article.image else "",
+        published_at=article.published_at,
+        author_name=article.author.get_full_name() if article.author else "",
+    )
+
+
+def _page_number(value: object) -> int:
+    try:
+        return max(int(str(value)), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def published_page(page: object = 1, *, per_page: int | None = None) -> Page:
+    """One page of published articles as ``ArticleCard``s.
+
+    The first page — what nearly every visitor sees — is cached (the same for everyone: no per-user
+    content) until an article changes; later pages cost two queries.
+    """
+    per_page = per_page or settings.BLOG_PAGE_SIZE
+    paginator = Paginator(published_articles(), per_page)
+    number = _page_number(page)
+    if number == 1:
+        key = f"blog:list:{cache_version()}:{per_page}"
+        data = cache.get(key)
+        if data is None:
+            first = paginator.page(1)
+            data = {"count": paginator.count, "cards": [_card(article) for article in first.object_list]}
+            cache.set(key, data, settings.BLOG_LIST_CACHE_SECONDS)
+        paginator.count = data["count"]  # overrides the cached_property: no COUNT query
+        return Page(data["cards"], 1, paginator)
+    page_obj = paginator.get_page(number)
+    page_obj.object_list = [_card(article) for article in page_obj.object_list]
+    return page_obj
+
+
+def random_published_articles(count: int = 3) -> list[Article]:
+    """``count`` published articles picked at random (for the mailings home page).
+
+    The pool of published ids is cached until an article changes, so a pick costs one query.
+    """
+    key = f"blog:published-ids:{cache_version()}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(Article.objects.filter(is_published=True).values_list("pk", flat=True))
+        cache.set(key, ids, settings.BLOG_LIST_CACHE_SECONDS)
+    chosen = random.sample(ids, min(count, len(ids)))  # a presentation choice, not security
+    articles = published_articles().in_bulk(chosen)
+    return [articles[pk] for pk in chosen if pk in articles]
+
+
+def home_stats() -> list[tuple[str, int]]:
+    """Numbers for the blog's widget on the platform home page."""
+    published = Article.objects.filter(is_published=True)
+    return [
+        (_("Articles"), published.count()),
+        (_("Views"), published.aggregate(total=Sum("views"))["total"] or 0),
+    ]

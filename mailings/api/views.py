@@ -1,0 +1,234 @@
+"""The mailings API (SPEC §4.6, §6): owners see and change only their own clients, messages and
+mailings; managers see every mailing (read-only) and may disable any. Every rule lives in
+``mailings.services``; its Django ``ValidationError``/``PermissionDenied`` become 400/403 in
+``core.api.exceptions``. Objects a user may not see answer 404."""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api.pagination import CursorPagination
+from mailings import selectors, services
+from mailings.api.serializers import (
+    AttemptSerializer,
+    ClientSerializer,
+    ClientWriteSerializer,
+    MailingRunSerializer,
+    MailingSerializer,
+    MailingWriteSerializer,
+    MailMessageSerializer,
+    MailMessageWriteSerializer,
+)
+from mailings.models import Attempt, Client, Mailing, MailMessage
+
+TAGS = ["mailings"]
+
+
+class _OwnedViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CRUD of the signed-in user's own objects; the write serializer's data goes to a service."""
+
+    lookup_value_regex = r"\d+"
+    write_serializer_class: type
+
+    def _write_data(self, request: Request, instance=None) -> dict:
+        serializer = self.write_serializer_class(data=request.data, partial=instance is not None and self.partial)
+        serializer.is_valid(raise_exception=True)
+        if instance is None:
+            return serializer.validated_data
+        # A PATCH keeps the current value of every field it does not name.
+        return {**self.write_serializer_class(instance).data, **serializer.validated_data}
+
+    def _created(self, instance) -> Response:
+        return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        self.partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        return Response(self.get_serializer(self.perform_write(instance, self._write_data(request, instance))).data)
+
+
+@extend_schema(tags=TAGS)
+class ClientViewSet(_OwnedViewSet):
+    """My clients (the recipients of my mailings), by name. Someone else's answer 404."""
+
+    serializer_class = ClientSerializer
+    write_serializer_class = ClientWriteSerializer
+    queryset = Client.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Client.objects.none()
+        return selectors.clients_of(self.request.user)
+
+    @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return self._created(services.client_create(owner=request.user, **self._write_data(request)))
+
+    @extend_schema(request=ClientWriteSerializer, responses={200: ClientSerializer})
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=ClientWriteSerializer, responses={200: ClientSerializer})
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_write(self, client: Client, data: dict) -> Client:
+        return services.client_update(client=client, **data)
+
+    def perform_destroy(self, client: Client) -> None:
+        services.client_delete(client=client)
+
+
+@extend_schema(tags=TAGS)
+class MailMessageViewSet(_OwnedViewSet):
+    """My messages (subject, text body, optional HTML body), newest first. One in use cannot be deleted."""
+
+    serializer_class = MailMessageSerializer
+    write_serializer_class = MailMessageWriteSerializer
+    queryset = MailMessage.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return MailMessage.objects.none()
+        return selectors.messages_of(self.request.user)
+
+    @extend_schema(request=MailMessageWriteSerializer, responses={201: MailMessageSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        return self._created(services.mail_message_create(owner=request.user, **self._write_data(request)))
+
+    @extend_schema(request=MailMessageWriteSerializer, responses={200: MailMessageSerializer})
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=MailMessageWriteSerializer, responses={200: MailMessageSerializer})
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_write(self, message: MailMessage, data: dict) -> MailMessage:
+        return services.mail_message_update(message=message, **data)
+
+    def perform_destroy(self, message: MailMessage) -> None:
+        services.mail_message_delete(message=message)
+
+
+class AttemptPagination(CursorPagination):
+    """Newest attempts first; same cost at any depth. A cursor that does not decode is a 400."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
+
+
+@extend_schema(tags=TAGS)
+class MailingViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """My mailings, newest first; managers see everyone's (read-only, but they may disable any).
+
+    The owner edits a mailing only while it is ``created`` and cannot delete a ``running`` one
+    (``disable`` stops it).
+    """
+
+    serializer_class = MailingSerializer
+    lookup_value_regex = r"\d+"
+    queryset = Mailing.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Mailing.objects.none()
+        return selectors.mailings_visible_to(self.request.user).prefetch_related(
+            Prefetch("clients", queryset=Client.objects.only("id").order_by("id"))
+        )
+
+    def _fresh(self, mailing: Mailing) -> Mailing:
+        return self.get_queryset().get(pk=mailing.pk)
+
+    def _own(self) -> Mailing:
+        """The mailing, visible (else 404) and mine (a manager seeing someone else's gets 403)."""
+        mailing = self.get_object()
+        if mailing.owner_id != self.request.user.pk:
+            raise PermissionDenied
+        return mailing
+
+    @extend_schema(request=MailingWriteSerializer, responses={201: MailingSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = MailingWriteSerializer(data=request.data, context={"owner": request.user})
+        serializer.is_valid(raise_exception=True)
+        mailing = services.mailing_create(owner=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self._fresh(mailing)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MailingWriteSerializer, responses={200: MailingSerializer})
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        mailing = self._own()
+        serializer = MailingWriteSerializer(
+            data=request.data,
+            context={"owner": request.user, "time_zone": mailing.time_zone},
+            partial=kwargs.get("partial", False),
+        )
+        serializer.is_valid(raise_exception=True)
+        services.mailing_update(mailing=mailing, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(self._fresh(mailing)).data)
+
+    @extend_schema(request=MailingWriteSerializer, responses={200: MailingSerializer})
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def perform_destroy(self, mailing: Mailing) -> None:
+        services.mailing_delete(mailing=mailing, actor=self.request.user)
+
+    @extend_schema(request=None, responses={202: MailingRunSerializer}, summary="Send the mailing now (owner)")
+    @action(detail=True, methods=["post"], url_path="send-now")
+    def send_now(self, request: Request, pk: str) -> Response:
+        """Start a run now; the emails go out in the background (follow them in ``attempts``)."""
+        run = services.mailing_send_now(mailing=self._own(), actor=request.user)
+        return Response(MailingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: MailingSerializer}, summary="Stop the mailing (owner or manager)")
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk: str) -> Response:
+        """Stop the mailing: nothing more is sent, failed deliveries are not retried."""
+        mailing = services.mailing_disable(mailing=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(self._fresh(mailing)).data)
+
+    @extend_schema(
+        responses={200: AttemptSerializer(many=True)},
+        summary="The delivery log of the mailing, newest first",
+        parameters=[
+            OpenApiParameter("status", str, enum=Attempt.Status.values, description="Only attempts in this status."),
+            OpenApiParameter("run", int, description="Only the attempts of this run."),
+        ],
+    )
+    @action(detail=True, methods=["get"], pagination_class=AttemptPagination, filter_backends=[])
+    def attempts(self, request: Request, pk: str) -> Response:
+        """One row per (run, recipient): status, the server's answer, tries; cursor-paginated."""
+        attempts = Attempt.objects.filter(mailing=self.get_object())
+        wanted = request.query_params.get("status")
+        if wanted is not None:
+            if wanted not in Attempt.Status.values:
+                raise ValidationError({"status": [_("Choose one of: %s.") % ", ".join(Attempt.Status.values)]})
+            attempts = attempts.filter(status=wanted)
+        run = request.query_params.get("run")
+        if run is not None:
+            if not run.isascii() or not run.isdigit() or len(run) > 19:
+                raise ValidationError({"run": [_("Enter a run id.")]})
+            attempts = attempts.filter(run_id=int(run))
+        page = self.paginate_queryset(attempts)
+        return self.get_paginated_response(AttemptSerializer(page, many=True).data)

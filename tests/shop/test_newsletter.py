@@ -1,0 +1,496 @@
+"""The weekly shop newsletter: who gets it, what is in it, one-click unsubscribe, exactly once a week."""
+
+import re
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection as db_connection
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.models import User
+from core import jobs
+from core.models import AuditEvent
+from core.schedule import job_by_name
+from shop import newsletter, services
+from shop.models import CategoryInterest, NewsletterDelivery, Product
+from tests.factories import CategoryFactory, ProductFactory, UserFactory
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
+NEXT_MONDAY = MONDAY + timedelta(days=7)
+
+
+# --- Fixtures ------------------------------------------------------------------------------
+
+
+def _aged(product: Product, days: float) -> Product:
+    """``created_at`` is auto_now_add: move it into the past so "newest" is well defined."""
+    Product.objects.filter(pk=product.pk).update(created_at=MONDAY - timedelta(days=days))
+    product.refresh_from_db()
+    return product
+
+
+@pytest.fixture
+def catalogue(db):
+    """8 active products in "news" (1 day old … 8 days old), a newer inactive one, and 3 older
+    products in "garden" for the picks."""
+    news = CategoryFactory(name="News", slug="news")
+    garden = CategoryFactory(name="Garden", slug="garden")
+    active = [_aged(ProductFactory(name=f"Fresh {index}", category=news), days=index) for index in range(1, 9)]
+    hidden = _aged(ProductFactory(name="Withdrawn gadget", category=news, is_active=False), days=0.5)
+    picks = [_aged(ProductFactory(name=f"Garden pick {index}", category=garden), days=30 + index) for index in range(3)]
+    return {"newest": active[:5], "older": active[5:], "hidden": hidden, "picks": picks, "garden": garden}
+
+
+def subscriber(**kwargs) -> User:
+    return UserFactory(newsletter=True, **kwargs)
+
+
+def _links(text: str) -> list[str]:
+    return re.findall(r"https?://\S+", text)
+
+
+def _unsubscribe_path(message: EmailMultiAlternatives) -> str:
+    url = next(link for link in _links(message.body) if "/newsletter/unsubscribe/" in link)
+    return url.removeprefix(settings.SITE_URL)
+
+
+# --- Who gets it ---------------------------------------------------------------------------
+
+
+def test_only_active_confirmed_unblocked_subscribers_get_it(catalogue, mailoutbox):
+    reader = subscriber()
+    UserFactory(newsletter=False)
+    subscriber(is_active=False)
+    subscriber(email_confirmed_at=None)
+    subscriber(is_blocked=True, blocked_reason="spam")
+
+    result = newsletter.newsletter_send_weekly(now=MONDAY)
+
+    assert result == {"week": "2026-W48", "sent": 1, "failed": 0, "skipped": 0}
+    assert [message.to for message in mailoutbox] == [[reader.email]]
+    delivery = NewsletterDelivery.objects.get()
+    assert (delivery.user, delivery.week, delivery.status) == (reader, "2026-W48", NewsletterDelivery.Status.SENT)
+
+
+def test_the_profile_opt_in_makes_a_subscriber(client, catalogue, mailoutbox):
+    reader = UserFactory(newsletter=False)
+    client.force_login(reader)
+    assert 'name="newsletter"' in client.get(reverse("accounts:profile")).content.decode()
+    data = {"last_name": reader.last_name, "first_name": reader.first_name, "phone": reader.phone, "newsletter": "on"}
+    client.post(reverse("accounts:profile"), data)
+    reader.refresh_from_db()
+    assert reader.newsletter is True
+
+    newsletter.newsletter_send_weekly(now=MONDAY)
+    assert [message.to for message in mailoutbox] == [[reader.email]]
+
+
+def test_nothing_is_sent_and_nobody_is_claimed_without_active_products(db, mailoutbox):
+    subscriber()
+    ProductFactory(is_active=False)
+    assert newsletter.newsletter_send_weekly(now=MONDAY)["sent"] == 0
+    assert mailoutbox == []
+    assert not NewsletterDelivery.objects.exists()
+
+
+# --- What is in it -------------------------------------------------------------------------
+
+
+def test_content_has_the_five_newest_active_products_and_the_picks_in_text_and_html(catalogue, mailoutbox):
+    reader = subscriber(first_name="Vera")
+    CategoryInterest.objects.create(user=reader, category=catalogue["garden"], views=4)
+
+    newsletter.newsletter_send_weekly(now=MONDAY)
+
+    [message] = mailoutbox
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    assert message.subject == "New in the Agora shop this week"
+    for part in (message.body, html):
+        assert "Vera" in part
+        for product in catalogue["newest"] + catalogue["picks"]:
+            assert product.name in part
+            assert f"{settings.SITE_URL}/shop/products/{product.pk}/" in part
+        for product in [*catalogue["older"], catalogue["hidden"]]:
+            assert product.name not in part
+    newest_section, picks_section = message.body.split("Picked for you:")
+    assert re.findall(r"Fresh \d", newest_section) == [f"Fresh {index}" for index in range(1, 6)]
+    assert "Garden pick" in picks_section
+    assert f'href="{settings.SITE_URL}/shop/products/{catalogue["picks"][0].pk}/"' in html
+
+
+def test_picks_are_at_most_four_and_never_repeat_the_newest(db, mailoutbox):
+    category = CategoryFactory()
+    products = [_aged(ProductFactory(category=category), days=index) for index in range(1, 12)]
+    reader = subscriber()
+    CategoryInterest.objects.create(user=reader, category=category, views=1)
+
+    newsletter.newsletter_send_weekly(now=MONDAY)
+
+    picks_section = mailoutbox[0].body.split("Picked for you:")[1]
+    picked = [product for product in products if product.name in picks_section]
+    assert picked == products[5:9]
+
+
+def test_without_interests_there_is_no_picks_section(catalogue, mailoutbox):
+    subscriber()
+    newsletter.newsletter_send_weekly(now=MONDAY)
+    assert "Picked for you" not in mailoutbox[0].body
+    assert "Picked for you" not in mailoutbox[0].alternatives[0][0]
+
+
+def test_every_email_carries_the_one_click_unsubscribe_link_and_headers(catalogue, mailoutbox):
+    reader = subscriber()
+    newsletter.newsletter_send_weekly(now=MONDAY)
+    [message] = mailoutbox
+    link = newsletter.unsubscribe_url(user=reader)
+    assert link.startswith(f"{settings.SITE_URL}/shop/newsletter/unsubscribe/")
+    assert link in message.body
+    assert f'href="{link}"' in message.alternatives[0][0]
+    assert message.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_subject_and_text_are_translated(catalogue, mailoutbox):
+    subscriber()
+    with translation.override("ru"):
+        newsletter.newsletter_send_weekly(now=MONDAY)
+    [message] = mailoutbox
+    assert message.subject == "Новое в магазине Agora на этой неделе"
+    assert "Новинки магазина:" in message.body
+    assert "Отписаться одним нажатием" in message.alternatives[0][0]
+
+
+# --- One-click unsubscribe -----------------------------------------------------------------
+
+
+def test_the_link_unsubscribes_on_get_idempotently_and_next_week_brings_nothing(client, catalogue, mailoutbox):
+    reader = subscriber()
+    newsletter.newsletter_send_weekly(now=MONDAY)
+    path = _unsubscribe_path(mailoutbox[0])
+
+    first = client.get(path)
+    second = client.get(path)
+
+    assert first.status_code == second.status_code == 200
+    assert reader.email in first.content.decode()
+    reader.refresh_from_db()
+    assert reader.newsletter is False
+    events = AuditEvent.objects.filter(action="shop.newsletter_unsubscribed")
+    assert [(event.target_id, event.actor_id) for event in events] == [(str(reader.pk), reader.pk)]
+
+    mailoutbox.clear()
+    assert newsletter.newsletter_send_weekly(now=NEXT_MONDAY)["sent"] == 0
+    assert mailoutbox == []
+
+
+def test_the_mail_clients_one_click_post_needs_no_csrf_token(catalogue, mailoutbox):
+    from django.test import Client
+
+    reader = subscriber()
+    newsletter.newsletter_send_weekly(now=MONDAY)
+    browser = Client(enforce_csrf_checks=True)
+    path = _unsubscribe_path(mailoutbox[0])
+
+    response = browser.post(path, {"List-Unsubscribe": "One-Click"})
+    again = browser.post(path, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == again.status_code == 200
+    reader.refresh_from_db()
+    assert reader.newsletter is False
+    assert AuditEvent.objects.filter(action="shop.newsletter_unsubscribed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token",
+        # A well-formed token for the mailings' unsubscribe (another salt) is refused too.
+        "mailings",
+        # A valid token with one character changed.
+        "tampered",
+    ],
+)
+def test_a_tampered_or_foreign_token_answers_400_and_changes_nothing(client, db, token):
+    reader = subscriber()
+    genuine = newsletter.unsubscribe_token(user=reader)
+    if token == "mailings":
+        from django.core import signing
+
+        token = signing.dumps({"user": reader.pk}, salt="mailings.unsubscribe")
+    elif token == "tampered":
+        token = genuine[:-1] + ("A" if genuine[-1] != "A" else "B")
+
+    for method in (client.get, client.post):
+        response = method(reverse("shop:newsletter-unsubscribe", args=[token]))
+        assert response.status_code == 400
+        assert "This link is not valid" in response.content.decode()
+    reader.refresh_from_db()
+    assert reader.newsletter is True
+
+
+def test_a_link_of_a_deleted_account_answers_400(client, db):
+    reader = subscriber()
+    token = newsletter.unsubscribe_token(user=reader)
+    reader.delete()
+    assert client.get(reverse("shop:newsletter-unsubscribe", args=[token])).status_code == 400
+
+
+def test_unsubscribe_service_reports_whether_anything_changed(db):
+    reader = subscriber()
+    assert services.newsletter_unsubscribe(user=reader) is True
+    assert services.newsletter_unsubscribe(user=reader) is False
+    assert reader.newsletter is False
+
+
+# --- Exactly once a week -------------------------------------------------------------------
+
+
+def test_a_second_run_in_the_same_week_sends_nothing_and_next_week_sends_again(catalogue, mailoutbox):
+    readers = [subscriber() for _ in range(3)]
+
+    assert newsletter.newsletter_send_weekly(now=MONDAY)["sent"] == 3
+    assert newsletter.newsletter_send_weekly(now=MONDAY + timedelta(days=3, hours=5))["sent"] == 0
+    assert len(mailoutbox) == 3
+
+    assert newsletter.newsletter_send_weekly(now=NEXT_MONDAY) == {
+        "week": "2026-W49",
+        "sent": 3,
+        "failed": 0,
+        "skipped": 0,
+    }
+    assert len(mailoutbox) == 6
+    assert sorted(address for message in mailoutbox for address in message.to) == sorted(
+        [reader.email for reader in readers] * 2
+    )
+    assert set(NewsletterDelivery.objects.values_list("week", flat=True)) == {"2026-W48", "2026-W49"}
+
+
+def test_a_subscriber_already_claimed_by_another_run_is_skipped(catalogue, mailoutbox, monkeypatch):
+    """The claim is the guard, not the pre-filter: a row inserted between the two is respected."""
+    reader = subscriber()
+    real_claim = services.newsletter_delivery_claim
+
+    def claimed_elsewhere_first(*, user, week):
+        NewsletterDelivery.objects.create(user=user, week=week, status=NewsletterDelivery.Status.SENT)
+        return real_claim(user=user, week=week)
+
+    monkeypatch.setattr(services, "newsletter_delivery_claim", claimed_elsewhere_first)
+    assert newsletter.newsletter_send_weekly(now=MONDAY) == {"week": "2026-W48", "sent": 0, "failed": 0, "skipped": 1}
+    assert mailoutbox == []
+    assert NewsletterDelivery.objects.get().user == reader
+
+
+def test_an_email_that_cannot_be_built_claims_nothing_and_the_others_still_go_out(catalogue, mailoutbox, monkeypatch):
+    broken, fine = subscriber(), subscriber()
+    real_build = newsletter.build_email
+
+    def build_email(*, user, **kwargs):
+        if user == broken:
+            raise RuntimeError("template exploded")
+        return real_build(user=user, **kwargs)
+
+    monkeypatch.setattr(newsletter, "build_email", build_email)
+    assert newsletter.newsletter_send_weekly(now=MONDAY) == {"week": "2026-W48", "sent": 1, "failed": 1, "skipped": 0}
+    assert [message.to for message in mailoutbox] == [[fine.email]]
+    # No row for the broken one: a later run this week (after the fix) still sends it.
+    assert list(NewsletterDelivery.objects.values_list("user", flat=True)) == [fine.pk]
+    monkeypatch.setattr(newsletter, "build_email", real_build)
+    assert newsletter.newsletter_send_weekly(now=MONDAY)["sent"] == 1
+    assert [message.to for message in mailoutbox] == [[fine.email], [broken.email]]
+
+
+def test_the_week_key_follows_iso_weeks_across_the_new_year():
+    assert newsletter.iso_week(datetime(2026, 12, 31, 12, tzinfo=UTC)) == "2026-W53"
+    assert newsletter.iso_week(datetime(2027, 1, 3, 12, tzinfo=UTC)) == "2026-W53"
+    assert newsletter.iso_week(datetime(2027, 1, 4, 12, tzinfo=UTC)) == "2027-W01"
+
+
+# --- The scheduled job ---------------------------------------------------------------------
+
+
+def test_the_job_is_declared_for_monday_morning():
+    job = job_by_name("shop.send_weekly_newsletter")
+    assert job.function == "shop.jobs.send_weekly_newsletter"
+    assert job.cron == "0 9 * * 1"
+    assert job.atomic is False
+    assert not jobs.is_due(job, last_started_at=MONDAY, now=MONDAY + timedelta(days=6, hours=23, minutes=59))
+    assert jobs.is_due(job, last_started_at=MONDAY, now=NEXT_MONDAY)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_runner_commits_each_claim_before_the_email_is_sent(catalogue, mailoutbox, monkeypatch):
+    """run_job wraps most jobs in a transaction; this one must not be, or a crash would roll the
+    claims back after the emails had gone out and the next run would send them again."""
+    subscriber()
+    seen = []
+    real_deliver = newsletter.deliver
+
+    def deliver(email):
+        seen.append(db_connection.in_atomic_block)
+        return real_deliver(email)
+
+    monkeypatch.setattr(newsletter, "deliver", deliver)
+    result = jobs.run_job("shop.send_weekly_newsletter")
+    assert result["sent"] == 1
+    assert seen == [False]
+    assert len(mailoutbox) == 1
+
+
+# --- A real SMTP server --------------------------------------------------------------------
+
+
+class SinkHandler:
+    """Records what arrives and counts SMTP sessions; refuses the addresses in ``refused`` with 550."""
+
+    def __init__(self, refused: set[str] | None = None) -> None:
+        self.lock = threading.Lock()
+        self.sessions = 0
+        self.arrivals: list[tuple[list[str], object]] = []
+        self.refused = refused or set()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock:
+            self.sessions += 1
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        with self.lock:
+            self.arrivals.append((list(envelope.rcpt_tos), message))
+        return "250 2.0.0 queued"
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return sorted(address for recipients, _message in self.arrivals for address in recipients)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _use_smtp(settings, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 10
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    _use_smtp(settings, controller.port)
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def test_one_smtp_connection_for_the_whole_job_and_a_refusal_is_recorded_with_the_answer(catalogue, smtp_sink):
+    readers = [subscriber() for _ in range(6)]
+    refused = readers[2]
+    smtp_sink.refused = {refused.email.lower()}
+
+    result = newsletter.newsletter_send_weekly(now=MONDAY)
+
+    assert result == {"week": "2026-W48", "sent": 5, "failed": 1, "skipped": 0}
+    assert smtp_sink.sessions == 1
+    assert smtp_sink.recipients() == sorted(reader.email for reader in readers if reader != refused)
+    failed = NewsletterDelivery.objects.get(status=NewsletterDelivery.Status.FAILED)
+    assert failed.user == refused
+    assert failed.response.startswith("550")
+    assert "mailbox unavailable" in failed.response
+    assert NewsletterDelivery.objects.filter(status=NewsletterDelivery.Status.SENT).count() == 5
+
+    recipients, message = smtp_sink.arrivals[0]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        message["List-Unsubscribe"].strip()
+        == f"<{newsletter.unsubscribe_url(user=User.objects.get(email=recipients[0]))}>"
+    )
+
+    # The refused subscriber is not retried this week: the row says what happened.
+    assert newsletter.newsletter_send_weekly(now=MONDAY)["sent"] == 0
+    assert smtp_sink.sessions == 1
+
+
+def test_an_unreachable_server_fails_the_job_before_anyone_is_claimed(catalogue, settings):
+    subscriber()
+    _use_smtp(settings, _free_port())  # nothing listens there
+    with pytest.raises(OSError):
+        newsletter.newsletter_send_weekly(now=MONDAY)
+    assert not NewsletterDelivery.objects.exists()
+
+
+# --- Two runs at once (PostgreSQL) ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_started_together_send_each_subscriber_exactly_one_email(catalogue, smtp_sink, monkeypatch):
+    if db_connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises all writers behind one database lock; the race needs PostgreSQL")
+    readers = [subscriber() for _ in range(12)]
+    # Both runs read the full list of subscribers before either claims anyone, so they race on
+    # every single claim.
+    both_read = threading.Barrier(2, timeout=30)
+    local = threading.local()
+    real_claim = services.newsletter_delivery_claim
+
+    def claim_after_both_read(*, user, week):
+        if not getattr(local, "waited", False):
+            local.waited = True
+            both_read.wait()
+        return real_claim(user=user, week=week)
+
+    monkeypatch.setattr(services, "newsletter_delivery_claim", claim_after_both_read)
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(newsletter.newsletter_send_weekly(now=MONDAY))
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sum(result["sent"] for result in results) == len(readers)
+    assert sum(result["skipped"] for result in results) == len(readers)
+    assert smtp_sink.recipients() == sorted(reader.email for reader in readers)
+    assert NewsletterDelivery.objects.filter(status=NewsletterDelivery.Status.SENT).count() == len(readers)
+    assert smtp_sink.sessions == 2  # one connection per run
+
+
+def test_now_defaults_to_the_current_week(catalogue, mailoutbox):
+    subscriber()
+    assert newsletter.newsletter_send_weekly()["week"] == newsletter.iso_week(timezone.now())
