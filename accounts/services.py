@@ -25,7 +25,6 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -34,6 +33,7 @@ from accounts.models import BUNDLED_AVATARS, EmailConfirmation, User, UserSessio
 from accounts.selectors import user_by_login
 from accounts.validators import normalize_phone
 from core.emails import email_send
+from core.images import verified_image
 from core.request_info import client_ip
 from core.services import audit_record
 
@@ -372,20 +372,7 @@ def user_profile_update(*, user: User, data: dict[str, Any], request: HttpReques
 
 def _avatar_image(upload: UploadedFile) -> bytes:
     """Verify the upload is a real image with Pillow and shrink it to at most AVATAR_MAX_SIDE."""
-    if upload.size > settings.AVATAR_MAX_MB * 1024 * 1024:
-        raise ValidationError(
-            {"avatar": [_("The image is too large: at most %(mb)s MB.") % {"mb": settings.AVATAR_MAX_MB}]}
-        )
-    if not upload.size:
-        raise ValidationError({"avatar": [_("The file is empty.")]})
-    try:
-        upload.seek(0)
-        Image.open(upload).verify()
-        upload.seek(0)
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError({"avatar": [_("Upload a valid image (PNG, JPEG, GIF or WebP).")]}) from None
+    image = verified_image(upload, field="avatar", max_mb=settings.AVATAR_MAX_MB)
     image = image.convert("RGBA")
     image.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
     output = io.BytesIO()

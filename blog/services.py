@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from accounts.models import User
 from blog.cache import blog_cache_clear
 from blog.models import Article, ArticleView
 from blog.permissions import check_blog_manager
+from core.images import verified_image
 from core.request_info import client_ip
 from core.services import audit_record
 
@@ -102,20 +103,7 @@ def _clean_publish_at(value: object) -> datetime | None:
 
 def _article_image(upload: UploadedFile) -> ContentFile:
     """Verify the upload is a real image with Pillow and shrink it to at most BLOG_IMAGE_MAX_SIDE (JPEG)."""
-    if upload.size > settings.BLOG_IMAGE_MAX_MB * 1024 * 1024:
-        raise ValidationError(
-            {"image": [_("The image is too large: at most %(mb)s MB.") % {"mb": settings.BLOG_IMAGE_MAX_MB}]}
-        )
-    if not upload.size:
-        raise ValidationError({"image": [_("The file is empty.")]})
-    try:
-        upload.seek(0)
-        Image.open(upload).verify()
-        upload.seek(0)
-        image = Image.open(upload)
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError({"image": [_("Upload a valid image (PNG, JPEG, GIF or WebP).")]}) from None
+    image = verified_image(upload, field="image", max_mb=settings.BLOG_IMAGE_MAX_MB)
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, "white")

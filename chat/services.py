@@ -12,10 +12,11 @@ from django.db.models import Max
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
+from core.images import IMAGE_ERRORS
 from core.services import audit_record
 
 MAX_TEXT = 10_000
@@ -241,7 +242,7 @@ def _is_image(upload: UploadedFile) -> bool:
         upload.seek(0)
         with Image.open(upload) as image:
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except IMAGE_ERRORS:
         return False
     finally:
         upload.seek(0)
