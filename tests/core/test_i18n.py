@@ -165,3 +165,18 @@ def test_chat_list_in_russian_shows_the_chats_heading(client):
     assert response.status_code == 200
     assert "Чаты" in content
     assert ">Chats<" not in content
+
+
+@pytest.mark.django_db
+def test_mailings_and_blog_pages_in_russian_show_their_headings(client):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    mailings = client.get("/mailings/")
+    content = mailings.content.decode()
+    assert mailings.status_code == 200
+    assert "Рассылки" in content
+    assert ">Mailings<" not in content
+    blog = client.get("/blog/")
+    content = blog.content.decode()
+    assert blog.status_code == 200
+    assert "Блог" in content
+    assert ">Blog<" not in content
