@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -108,7 +109,10 @@ def client_import(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("mailings:clients")
-    messages.success(request, _("%(count)s clients imported.") % {"count": created})
+    messages.success(
+        request,
+        ngettext("%(count)s client imported.", "%(count)s clients imported.", created) % {"count": created},
+    )
     for problem in problems[:50]:
         messages.warning(request, problem)
     return redirect("mailings:clients")
@@ -336,7 +340,11 @@ def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     count = services.run_retry_failed(run=run, actor=request.user)
-    messages.info(request, _("%(count)s failed deliveries will be retried.") % {"count": count})
+    messages.info(
+        request,
+        ngettext("%(count)s failed delivery will be retried.", "%(count)s failed deliveries will be retried.", count)
+        % {"count": count},
+    )
     return redirect("mailings:run", pk=run.pk)
 
 

@@ -77,7 +77,7 @@ def test_clients_message_mailing_send_now_progress_statistics_and_unsubscribe(
     page.locator("#import-form input[type=file]").set_input_files(csv_file)
     page.locator("#import-form button[type=submit]").click()
     expect(page).to_have_url(f"{server_url}/mailings/clients/")
-    expect(page.locator(".alert-success")).to_contain_text("1 clients imported.")
+    expect(page.locator(".alert-success")).to_contain_text("1 client imported.")
     expect(page.locator(".alert-warning")).to_have_count(1)
     expect(page.locator(".alert-warning")).to_contain_text("Line 3:")
     rows = page.locator("#client-table tbody tr")

@@ -472,7 +472,7 @@ def test_run_page_retries_failed_deliveries_only(owner_client, user, mailoutbox,
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(reverse("mailings:run-retry", args=[run.pk]), follow=True)
 
-    assert texts(response) == ["1 failed deliveries will be retried."]
+    assert texts(response) == ["1 failed delivery will be retried."]
     assert [email.to for email in mailoutbox] == [[failed.email]]
     failed.refresh_from_db()
     assert (failed.status, failed.tries) == ("success", 2)
