@@ -232,9 +232,7 @@ class NewsletterDelivery(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="newsletter_deliveries"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="newsletter_deliveries")
     # ISO week in the site's time zone, e.g. "2026-W48".
     week = models.CharField(_("week"), max_length=8)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENDING)
