@@ -150,9 +150,10 @@ def test_every_email_carries_the_one_click_unsubscribe_link_and_headers(catalogu
     reader = subscriber()
     newsletter.newsletter_send_weekly(now=MONDAY)
     [message] = mailoutbox
-    link = newsletter.unsubscribe_url(user=reader)
-    assert link.startswith(f"{settings.SITE_URL}/shop/newsletter/unsubscribe/")
-    assert link in message.body
+    prefix = f"{settings.SITE_URL}/shop/newsletter/unsubscribe/"
+    # The token carries a timestamp: take the link from the email and check whom it names.
+    link = next(word for word in message.body.split() if word.startswith(prefix))
+    assert newsletter.subscriber_from_token(link.removeprefix(prefix).rstrip("/")) == reader
     assert f'href="{link}"' in message.alternatives[0][0]
     assert message.extra_headers["List-Unsubscribe"] == f"<{link}>"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
