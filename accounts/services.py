@@ -200,7 +200,7 @@ class LoginError(Exception):
 
 
 class LoginLockedOut(LoginError):
-    pass
+    """Too many failures for this login and address (django-axes); answered 429."""
 
 
 @dataclass

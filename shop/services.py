@@ -268,7 +268,7 @@ def cart_merge_session(*, request: HttpRequest, user: User) -> None:
 
 
 class OutOfStock(ValidationError):
-    pass
+    """A cart line can no longer be served from stock; the checkout changed nothing."""
 
 
 def order_place(*, user: User, request: HttpRequest | None = None) -> Order:
