@@ -30,6 +30,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 check: install
 	$(PY) manage.py check --fail-level WARNING
