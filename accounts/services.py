@@ -372,9 +372,9 @@ def user_profile_update(*, user: User, data: dict[str, Any], request: HttpReques
 
 def _avatar_image(upload: UploadedFile) -> bytes:
     """Verify the upload is a real image with Pillow and shrink it to at most AVATAR_MAX_SIDE."""
-    image = verified_image(upload, field="avatar", max_mb=settings.AVATAR_MAX_MB)
-    image = image.convert("RGBA")
-    image.thumbnail((settings.AVATAR_MAX_SIDE, settings.AVATAR_MAX_SIDE))
+    image = verified_image(
+        upload, field="avatar", max_mb=settings.AVATAR_MAX_MB, max_side=settings.AVATAR_MAX_SIDE
+    ).convert("RGBA")
     output = io.BytesIO()
     image.save(output, format="PNG", optimize=True)
     return output.getvalue()

@@ -103,7 +103,9 @@ def _clean_publish_at(value: object) -> datetime | None:
 
 def _article_image(upload: UploadedFile) -> ContentFile:
     """Verify the upload is a real image with Pillow and shrink it to at most BLOG_IMAGE_MAX_SIDE (JPEG)."""
-    image = verified_image(upload, field="image", max_mb=settings.BLOG_IMAGE_MAX_MB)
+    image = verified_image(
+        upload, field="image", max_mb=settings.BLOG_IMAGE_MAX_MB, max_side=settings.BLOG_IMAGE_MAX_SIDE
+    )
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
         background = Image.new("RGB", image.size, "white")
@@ -111,7 +113,6 @@ def _article_image(upload: UploadedFile) -> ContentFile:
         image = background
     else:
         image = image.convert("RGB")
-    image.thumbnail((settings.BLOG_IMAGE_MAX_SIDE, settings.BLOG_IMAGE_MAX_SIDE))
     output = io.BytesIO()
     image.save(output, format="JPEG", quality=85, optimize=True)
     return ContentFile(output.getvalue(), name="preview.jpg")

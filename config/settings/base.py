@@ -183,6 +183,10 @@ ACCOUNTS_RESERVED_USERNAME_WORDS = env.list(
 )
 AVATAR_MAX_MB = env.int("AVATAR_MAX_MB", default=5)
 AVATAR_MAX_SIDE = 512
+# Every uploaded image (avatars, blog previews, products, chat images) is refused above these,
+# read from its header before anything is decoded: a small PNG can hold a gigapixel image.
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=25_000_000)
+IMAGE_MAX_SIDE = env.int("IMAGE_MAX_SIDE", default=8000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

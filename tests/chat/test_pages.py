@@ -1050,3 +1050,55 @@ def test_the_chat_list_is_paginated(client):
     assert len(first.context["chats"]) == views.CHATS_PER_PAGE
     assert len(second.context["chats"]) == 2
     assert "page=2" in first.content.decode()
+
+
+# --- NUL characters (no database column stores them) ------------------------------------------
+
+NUL_ERROR = "Null characters are not allowed."
+
+
+@pytest.mark.parametrize("field", ["title", "members"])
+def test_a_nul_character_in_a_new_chat_is_a_form_error_and_nothing_is_created(owner, bob, field):
+    data = {"title": "Trip", "members": "bob", field: "Tr\x00ip" if field == "title" else "bob\x00"}
+
+    response = signed_in(owner).post(CREATE, data)
+
+    assert response.status_code == 200
+    assert NUL_ERROR in response.context["errors"]
+    assert not Chat.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "field"), [("rename", "title"), ("add", "usernames")], ids=["rename", "add members"]
+)
+def test_a_nul_character_on_the_edit_page_is_explained_and_changes_nothing(chat, bob, carol, action, field):
+    before = state()
+
+    response = signed_in(bob).post(edit_url(chat), {"action": action, field: "carol\x00"})
+
+    assert response.status_code == 302
+    assert flashes(response) == [NUL_ERROR]
+    assert state() == before
+
+
+@pytest.mark.parametrize("headers", [{}, AS_SCRIPT], ids=["form", "script"])
+def test_a_nul_character_in_a_message_is_refused_and_nothing_is_sent(chat, bob, headers):
+    before = state()
+
+    response = signed_in(bob).post(send_url(chat), {"text": "hi\x00there"}, **headers)
+
+    assert response.status_code == (400 if headers else 302)
+    assert NUL_ERROR in (response.json()["errors"] if headers else flashes(response))
+    assert state() == before
+
+
+@pytest.mark.parametrize("headers", [{}, AS_SCRIPT], ids=["form", "script"])
+def test_a_nul_character_in_an_edit_is_refused_and_the_message_stays(chat, bob, headers):
+    message = services.message_send(chat=chat, author=bob, text="Hello")
+    before = state()
+
+    response = signed_in(bob).post(reverse("chat:message-edit", args=[message.pk]), {"text": "B\x00ye"}, **headers)
+
+    assert response.status_code == (400 if headers else 302)
+    assert NUL_ERROR in (response.json()["errors"] if headers else flashes(response))
+    assert state() == before
