@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services as accounts_services
 from accounts.models import User
+from core.permissions import is_manager
 from core.services import audit_record
 from mailings import sending
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
@@ -26,15 +27,6 @@ from mailings.tasks import retry_failed, send_run
 CSV_MAX_ROWS = 10_000
 CSV_MAX_BYTES = 2 * 1024 * 1024
 SUBJECT_MAX = MailMessage._meta.get_field("subject").max_length
-
-
-def is_manager(user: User) -> bool:
-    """Managers (group ``manager``) and superusers; remembered on the user object for the request."""
-    if not user.is_authenticated:
-        return False
-    if not hasattr(user, "_mailings_manager"):
-        user._mailings_manager = user.is_superuser or user.groups.filter(name="manager").exists()
-    return user._mailings_manager
 
 
 def home_cache_clear() -> None:
@@ -373,12 +365,19 @@ def mailing_send_now(*, mailing: Mailing, actor: User | None, wait: bool = False
 
 
 def run_retry_failed(*, run: MailingRun, actor: User) -> int:
-    """Send again, now, to the recipients of this run that failed ("retry failed only")."""
-    if run.mailing.owner_id != actor.pk and not is_manager(actor):
+    """Send again, now, to the recipients of this run that failed ("retry failed only").
+
+    Like "send now", re-sending is the owner's decision: managers may only see and stop others' mailings.
+    """
+    if run.mailing.owner_id != actor.pk:
         raise PermissionDenied(_("Only the owner can retry a run."))
-    count = Attempt.objects.filter(run=run, status=Attempt.Status.FAILURE).update(next_try_at=timezone.now())
-    if count:
-        transaction.on_commit(lambda: retry_failed.delay())
+    with transaction.atomic():
+        count = Attempt.objects.filter(run=run, status=Attempt.Status.FAILURE).update(next_try_at=timezone.now())
+        if count:
+            audit_record(
+                action="mailings.run_retried", actor=actor, target=run.mailing, details={"run": run.pk, "failed": count}
+            )
+            transaction.on_commit(lambda: retry_failed.delay())
     return count
 
 

@@ -17,8 +17,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.forms import apply_errors
 from accounts.models import User
+from core.forms import apply_errors
+from core.permissions import is_manager
 from mailings import selectors, sending, services
 from mailings.forms import ClientForm, ClientImportForm, MailingForm, MailMessageForm, UserBlockForm, UserSearchForm
 from mailings.models import Client, Mailing, MailingRun, MailMessage
@@ -28,7 +29,7 @@ PAGE_SIZE = 25
 
 def _render(request: HttpRequest, template: str, context: dict, **kwargs) -> HttpResponse:
     """Render a page of the section; the section's menu shows the managers' links to managers."""
-    return render(request, template, {"is_manager": services.is_manager(request.user), **context}, **kwargs)
+    return render(request, template, {"is_manager": is_manager(request.user), **context}, **kwargs)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -262,14 +263,13 @@ def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mailing": mailing,
             "stats": selectors.mailing_stats(mailing),
             "is_owner": mailing.owner_id == request.user.pk,
-            "can_stop": mailing.owner_id == request.user.pk or services.is_manager(request.user),
+            "can_stop": mailing.owner_id == request.user.pk or is_manager(request.user),
         },
     )
 
 
-def _action(request: HttpRequest, pk: int, perform) -> HttpResponse:
-    """Run an action on a visible mailing; a manager acting on someone else's gets 403 where not allowed."""
-    mailing = _visible_mailing(request, pk)
+def _action(request: HttpRequest, mailing: Mailing, perform) -> HttpResponse:
+    """Run an action on a mailing already looked up for this user; a refused rule becomes a message."""
     try:
         result = perform(mailing)
     except ValidationError as error:
@@ -288,7 +288,8 @@ def mailing_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("The mailing is deleted."))
         return redirect("mailings:mailings")
 
-    return _action(request, pk, delete)
+    # Deleting is the owner's: for anyone else (managers included) the mailing does not exist here.
+    return _action(request, _own_mailing(request, pk), delete)
 
 
 @login_required
@@ -298,7 +299,7 @@ def mailing_stop(request: HttpRequest, pk: int) -> HttpResponse:
         services.mailing_disable(mailing=mailing, actor=request.user)
         messages.info(request, _("The mailing is stopped."))
 
-    return _action(request, pk, stop)
+    return _action(request, _visible_mailing(request, pk), stop)
 
 
 @login_required
@@ -309,13 +310,19 @@ def mailing_send_now(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Sending has started."))
         return redirect("mailings:run", pk=run.pk)
 
-    return _action(request, pk, send)
+    # Sending is the owner's decision: a manager sees someone else's mailing but cannot send it.
+    return _action(request, _own_mailing(request, pk), send)
 
 
 def _visible_run(request: HttpRequest, pk: int) -> MailingRun:
     run = get_object_or_404(MailingRun.objects.select_related("mailing__message"), pk=pk)
     _visible_mailing(request, run.mailing_id)
     return run
+
+
+def _own_run(request: HttpRequest, pk: int) -> MailingRun:
+    """A run of one of the user's own mailings (re-sending is the owner's decision), else 404."""
+    return get_object_or_404(MailingRun.objects.select_related("mailing__message"), pk=pk, mailing__owner=request.user)
 
 
 @login_required
@@ -325,7 +332,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(
         request,
         "mailings/run_detail.html",
-        {"run": run, "progress": selectors.run_progress(run), "attempts": attempts},
+        {
+            "run": run,
+            "progress": selectors.run_progress(run),
+            "attempts": attempts,
+            # Managers see anyone's run, but only the owner may re-send from it.
+            "is_owner": run.mailing.owner_id == request.user.pk,
+        },
     )
 
 
@@ -338,7 +351,7 @@ def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _visible_run(request, pk)
+    run = _own_run(request, pk)
     count = services.run_retry_failed(run=run, actor=request.user)
     messages.info(
         request,
@@ -363,7 +376,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _manager_only(request: HttpRequest) -> None:
-    if not services.is_manager(request.user):
+    if not is_manager(request.user):
         raise Http404
 
 

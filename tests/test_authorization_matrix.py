@@ -278,3 +278,135 @@ def test_objects_a_user_may_not_see_answer_404(client, name):
     assert response.status_code == 404
     if template.startswith("/api/"):
         assert response.json()["code"] == 404
+
+
+# --- Managers on other people's mailings ------------------------------------------------------
+# Managers see every mailing and its runs and attempts, and may disable any (SPEC §4.6). Every
+# other action on someone else's mailing, client, message or run is the owner's: to a manager those
+# objects do not exist (404) and nothing changes, nothing is sent.
+
+SEE, DISABLE, REFUSED = 200, "disable", 404
+
+# (route name, method, path template, object key, body, expected)
+MANAGER_ON_OTHERS: list[tuple[str, str, str, str, dict | None, int | str]] = [
+    ("mailings:mailing", "get", "/mailings/{pk}/", "mailing", None, SEE),
+    ("mailings:mailing-edit", "get", "/mailings/{pk}/edit/", "mailing", None, REFUSED),
+    ("mailings:mailing-edit", "post", "/mailings/{pk}/edit/", "mailing", {"periodicity": "daily"}, REFUSED),
+    ("mailings:mailing-delete", "post", "/mailings/{pk}/delete/", "mailing", None, REFUSED),
+    ("mailings:mailing-send-now", "post", "/mailings/{pk}/send-now/", "mailing", None, REFUSED),
+    ("mailings:mailing-stop", "post", "/mailings/{pk}/stop/", "mailing", None, DISABLE),
+    ("mailings:run", "get", "/mailings/runs/{pk}/", "run", None, SEE),
+    ("mailings:run-progress", "get", "/mailings/runs/{pk}/progress/", "run", None, SEE),
+    ("mailings:run-retry", "post", "/mailings/runs/{pk}/retry/", "run", None, REFUSED),
+    ("mailings:client-edit", "get", "/mailings/clients/{pk}/edit/", "client", None, REFUSED),
+    ("mailings:client-edit", "post", "/mailings/clients/{pk}/edit/", "client", {"full_name": "Hacked"}, REFUSED),
+    ("mailings:client-delete", "post", "/mailings/clients/{pk}/delete/", "client", None, REFUSED),
+    ("mailings:message-edit", "get", "/mailings/messages/{pk}/edit/", "message", None, REFUSED),
+    ("mailings:message-edit", "post", "/mailings/messages/{pk}/edit/", "message", {"subject": "Hacked"}, REFUSED),
+    ("mailings:message-delete", "post", "/mailings/messages/{pk}/delete/", "message", None, REFUSED),
+    ("api-mailing-detail", "get", "/api/mailings/{pk}/", "mailing", None, SEE),
+    ("api-mailing-detail", "patch", "/api/mailings/{pk}/", "mailing", {"periodicity": "daily"}, REFUSED),
+    ("api-mailing-detail", "put", "/api/mailings/{pk}/", "mailing", {"periodicity": "daily"}, REFUSED),
+    ("api-mailing-detail", "delete", "/api/mailings/{pk}/", "mailing", None, REFUSED),
+    ("api-mailing-send-now", "post", "/api/mailings/{pk}/send-now/", "mailing", None, REFUSED),
+    ("api-mailing-disable", "post", "/api/mailings/{pk}/disable/", "mailing", None, DISABLE),
+    ("api-mailing-attempts", "get", "/api/mailings/{pk}/attempts/", "mailing", None, SEE),
+    ("api-mail-client-detail", "get", "/api/clients/{pk}/", "client", None, REFUSED),
+    ("api-mail-client-detail", "patch", "/api/clients/{pk}/", "client", {"full_name": "Hacked"}, REFUSED),
+    ("api-mail-client-detail", "put", "/api/clients/{pk}/", "client", {"full_name": "Hacked"}, REFUSED),
+    ("api-mail-client-detail", "delete", "/api/clients/{pk}/", "client", None, REFUSED),
+    ("api-mail-message-detail", "get", "/api/mail-messages/{pk}/", "message", None, REFUSED),
+    ("api-mail-message-detail", "patch", "/api/mail-messages/{pk}/", "message", {"subject": "Hacked"}, REFUSED),
+    ("api-mail-message-detail", "put", "/api/mail-messages/{pk}/", "message", {"subject": "Hacked"}, REFUSED),
+    ("api-mail-message-detail", "delete", "/api/mail-messages/{pk}/", "message", None, REFUSED),
+]
+
+
+def _mailings_state() -> dict:
+    """Every row a mailing action could touch, to prove a refused one changed nothing."""
+    from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
+
+    return {
+        model.__name__: list(model.objects.order_by("pk").values())
+        for model in (Attempt, Client, Mailing, Mailing.clients.through, MailingRun, MailMessage)
+    }
+
+
+def test_every_mailing_action_has_a_manager_on_others_case():
+    mailing_routes = {
+        route.name
+        for route in ROUTES
+        if SAMPLES["int"] in route.path
+        and (route.name.startswith(("mailings:", "api-mail")))
+        and route.name not in {"mailings:user-block", "mailings:user-unblock"}  # about users, not mailings
+    }
+    assert mailing_routes <= {case[0] for case in MANAGER_ON_OTHERS}, mailing_routes - {
+        case[0] for case in MANAGER_ON_OTHERS
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "method", "template", "key", "body", "expected"),
+    MANAGER_ON_OTHERS,
+    ids=[f"{case[1]} {case[2]}" for case in MANAGER_ON_OTHERS],
+)
+def test_a_manager_only_sees_and_disables_other_peoples_mailings(
+    client, manager, mailoutbox, django_capture_on_commit_callbacks, name, method, template, key, body, expected
+):
+    from mailings.models import Mailing
+
+    objects = _foreign_mailing_kwargs()
+    client.force_login(manager)
+    before = _mailings_state()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if template.startswith("/api/"):
+            response = getattr(client, method)(
+                template.format(pk=objects[key]), body or {}, content_type="application/json"
+            )
+        else:
+            response = getattr(client, method)(template.format(pk=objects[key]), body or {})
+
+    assert mailoutbox == []
+    if expected == DISABLE:
+        assert response.status_code in {200, 302}, response.content
+        mailing = Mailing.objects.get(pk=objects["mailing"])
+        assert (mailing.is_active, mailing.disabled_by) == (False, manager)
+        return
+    assert response.status_code == expected, response.content
+    assert _mailings_state() == before
+
+
+@pytest.mark.django_db
+def test_a_managers_csv_import_and_export_touch_only_their_own_clients(client, manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mailings.models import Client
+
+    objects = _foreign_mailing_kwargs()
+    theirs = Client.objects.get(pk=objects["client"])
+    client.force_login(manager)
+
+    exported = client.get("/mailings/clients/export/")
+    upload = SimpleUploadedFile("clients.csv", f"{theirs.email},Hacked,\n".encode(), content_type="text/csv")
+    client.post("/mailings/clients/import/", {"file": upload})
+
+    assert exported.status_code == 200
+    assert theirs.email not in exported.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.full_name == "Someone"
+    assert Client.objects.get(owner=manager).full_name == "Hacked"  # the import went to the manager's own list
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/clients/", "/api/mail-messages/", "/mailings/clients/", "/mailings/messages/"])
+def test_a_manager_does_not_list_other_peoples_clients_or_messages(client, manager, path):
+    _foreign_mailing_kwargs()
+    client.force_login(manager)
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert b"someone@example.com" not in response.content
+    assert b"Private" not in response.content

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -123,16 +123,6 @@ class MailMessageViewSet(_OwnedViewSet):
         services.mail_message_delete(message=message)
 
 
-class AttemptPagination(CursorPagination):
-    """Newest attempts first; same cost at any depth. A cursor that does not decode is a 400."""
-
-    def paginate_queryset(self, queryset, request, view=None):
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except NotFound:
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
-
-
 @extend_schema(tags=TAGS)
 class MailingViewSet(
     mixins.ListModelMixin,
@@ -162,10 +152,10 @@ class MailingViewSet(
         return self.get_queryset().get(pk=mailing.pk)
 
     def _own(self) -> Mailing:
-        """The mailing, visible (else 404) and mine (a manager seeing someone else's gets 403)."""
+        """The mailing, if it is mine: for a manager, someone else's exists only to read and disable (404)."""
         mailing = self.get_object()
         if mailing.owner_id != self.request.user.pk:
-            raise PermissionDenied
+            raise NotFound
         return mailing
 
     @extend_schema(request=MailingWriteSerializer, responses={201: MailingSerializer})
@@ -191,8 +181,9 @@ class MailingViewSet(
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
-    def perform_destroy(self, mailing: Mailing) -> None:
-        services.mailing_delete(mailing=mailing, actor=self.request.user)
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.mailing_delete(mailing=self._own(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: MailingRunSerializer}, summary="Send the mailing now (owner)")
     @action(detail=True, methods=["post"], url_path="send-now")
@@ -216,7 +207,7 @@ class MailingViewSet(
             OpenApiParameter("run", int, description="Only the attempts of this run."),
         ],
     )
-    @action(detail=True, methods=["get"], pagination_class=AttemptPagination, filter_backends=[])
+    @action(detail=True, methods=["get"], pagination_class=CursorPagination, filter_backends=[])
     def attempts(self, request: Request, pk: str) -> Response:
         """One row per (run, recipient): status, the server's answer, tries; cursor-paginated."""
         attempts = Attempt.objects.filter(mailing=self.get_object())

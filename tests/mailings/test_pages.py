@@ -527,7 +527,8 @@ def test_a_manager_stops_anyones_mailing(manager_client, manager, user):
     [
         ("get", "mailings:mailing-edit", "mailing", None, 404),
         ("post", "mailings:mailing-edit", "mailing", {"periodicity": "once"}, 404),
-        ("post", "mailings:mailing-delete", "mailing", None, 403),
+        ("post", "mailings:mailing-delete", "mailing", None, 404),
+        ("post", "mailings:mailing-send-now", "mailing", None, 404),
         ("get", "mailings:client-edit", "client", None, 404),
         ("post", "mailings:client-edit", "client", {"email": "x@example.org", "full_name": "Hacked"}, 404),
         ("post", "mailings:client-delete", "client", None, 404),
