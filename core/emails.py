@@ -1,9 +1,37 @@
-"""Every outgoing email has a plain-text and an HTML part, both rendered from templates."""
+"""The one email layer every app uses.
+
+- Every outgoing email has a plain-text and an HTML part, both rendered from templates
+  (``email_build``).
+- Bulk email (mailings, the shop newsletter) carries a one-click unsubscribe link in both parts
+  (the ``core/email/unsubscribe`` templates) and the ``List-Unsubscribe`` /
+  ``List-Unsubscribe-Post`` headers of RFC 2369 and RFC 8058 (``unsubscribe_headers``).
+- A batch job opens one connection (``connection_open``), hands each built email to
+  ``email_deliver`` — which returns the server's answer or raises ``EmailDeliveryError`` carrying
+  it — and closes the connection at the end (``connection_close``).
+"""
+
+import logging
+import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+# Django's SMTP backend reports how many emails it sent, not the server's text: this stands for
+# the 250 reply that accepted the email.
+ACCEPTED = "250 accepted"
+
+
+class EmailDeliveryError(Exception):
+    """The server refused the email, or could not be reached; ``response`` is what it answered."""
+
+    def __init__(self, response: str) -> None:
+        super().__init__(response)
+        self.response = response
 
 
 def email_build(
@@ -13,7 +41,7 @@ def email_build(
     context: dict,
     language: str | None = None,
     headers: dict[str, str] | None = None,
-    connection=None,
+    connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
     """Render ``<template>_subject.txt``, ``<template>.txt`` and ``<template>.html`` into one email.
 
@@ -32,3 +60,50 @@ def email_build(
 def email_send(*, to: list[str], template: str, context: dict, language: str | None = None) -> int:
     """Render the email (see ``email_build``) and send it."""
     return email_build(to=to, template=template, context=context, language=language).send()
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers that let mail clients offer their own one-click unsubscribe button (RFC 8058)."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def connection_open(connection: BaseEmailBackend) -> None:
+    """Open the batch's connection; if the server is unreachable each delivery retries on its own."""
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError):
+        logger.warning("The mail server is unreachable; each delivery will try to connect on its own")
+
+
+def connection_close(connection: BaseEmailBackend) -> None:
+    """Close the connection; a broken one is dropped so the next delivery reconnects."""
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError):
+        logger.warning("Closing the SMTP connection failed", exc_info=True)
+        connection.connection = None
+
+
+def email_deliver(*, message: EmailMessage, connection: BaseEmailBackend) -> str:
+    """Hand one built email to the server over ``connection``; return its answer.
+
+    Raises ``EmailDeliveryError`` with the server's complaint (``550 mailbox unavailable``) or the
+    connection error; after a connection error the connection is dropped, so the next delivery
+    over it reconnects.
+    """
+    message.connection = connection
+    try:
+        sent = message.send(fail_silently=False)
+    except smtplib.SMTPResponseException as error:
+        answer = error.smtp_error
+        text = answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
+        raise EmailDeliveryError(f"{error.smtp_code} {text}") from error
+    except smtplib.SMTPRecipientsRefused as error:
+        answers = [f"{code} {reply.decode(errors='replace')}" for code, reply in error.recipients.values()]
+        raise EmailDeliveryError("; ".join(answers) or "recipient refused") from error
+    except (smtplib.SMTPException, OSError) as error:
+        connection_close(connection)
+        raise EmailDeliveryError(f"{type(error).__name__}: {error}") from error
+    if not sent:
+        raise EmailDeliveryError("not sent")
+    return ACCEPTED

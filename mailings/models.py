@@ -95,19 +95,29 @@ class Mailing(TimeStampedModel):
 
 
 class MailingRun(models.Model):
-    """One scheduled send of a mailing: the slot time identifies it, so it is created once."""
+    """One scheduled send of a mailing: the slot time identifies it, so it is created once.
+
+    The sender executing a run holds a lease: ``claimed_by`` names it and ``heartbeat_at`` is
+    renewed with every recipient. A lease older than ``MAILINGS_SENDER_LEASE_SECONDS`` belongs to
+    a dead sender: the job then marks its in-flight delivery ``unknown`` and resumes the run.
+    """
 
     class Status(models.TextChoices):
         RUNNING = "running", _("running")
         FINISHED = "finished", _("finished")
+        # Every recipient has an outcome, but some deliveries were cut off by a crash: the owner
+        # decides whether to send them again.
+        FINISHED_WITH_UNKNOWN = "finished_with_unknown", _("finished, some deliveries unknown")
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs")
     scheduled_for = models.DateTimeField(_("scheduled for"))
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.RUNNING)
     total = models.PositiveIntegerField(_("recipients"), default=0)
     manual = models.BooleanField(_("sent now by hand"), default=False)
+    claimed_by = models.CharField(_("sender"), max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(_("sender last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("run")
@@ -127,6 +137,8 @@ class Attempt(models.Model):
         SUCCESS = "success", _("success")
         FAILURE = "failure", _("failure")
         SKIPPED = "skipped", _("skipped (unsubscribed)")
+        # The sender died during the SMTP conversation: the email may or may not have arrived.
+        UNKNOWN = "unknown", _("unknown (sender stopped mid-delivery)")
 
     run = models.ForeignKey(MailingRun, on_delete=models.CASCADE, related_name="attempts")
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="attempts")

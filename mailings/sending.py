@@ -7,16 +7,27 @@ Guarantees (each tested on PostgreSQL):
 - Every recipient of a run gets an ``Attempt`` row *before* the email is handed to the SMTP
   server; ``(run, client)`` is unique, so no (mailing, client, run) is ever sent twice, whoever
   runs the run and however often.
-- A run that crashed half-way is resumed by the next job: recipients with an attempt are skipped,
-  the others are sent. An attempt left in ``sending`` (the process died between claiming and
-  recording) is not re-sent: delivery is at most once, never twice.
+- The sender executing a run holds a lease on it (``claimed_by``, ``heartbeat_at``), renewed in the
+  same transaction that records each recipient's attempt. A second sender leaves a run alone
+  while its lease is alive.
+- No silent loss: every recipient ends in exactly one visible state — sent, failed, skipped
+  (unsubscribed) or unknown. An attempt left in ``sending`` longer than the lease
+  (``MAILINGS_SENDER_LEASE_SECONDS``, which must exceed one SMTP conversation) belongs to a sender
+  that died mid-conversation: the job marks it ``unknown`` — the email may or may not have
+  arrived — and never re-sends it by itself (delivery is at most once, never twice). The run is
+  then ``finished_with_unknown`` and its owner may decide to send those again
+  (``unknown_attempts_resend``).
+- A run whose sender died is resumed by the next job once the lease has expired: recipients with
+  an attempt are skipped, the others are sent.
 - An SMTP failure is recorded with the server's answer and retried with exponential back-off up
   to ``MAILINGS_MAX_TRIES`` tries.
 - One SMTP connection is opened per run (and per retry batch) and reused for every recipient.
 """
 
 import logging
-import smtplib
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +37,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -33,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import linebreaks
 
+from core.emails import EmailDeliveryError, connection_close, connection_open, email_deliver, unsubscribe_headers
 from core.services import audit_record
 from mailings.models import Attempt, Client, Mailing, MailingRun, Unsubscribe
 
@@ -130,7 +143,7 @@ def _unsubscribed(owner_id: int) -> set[str]:
 # --- Building and sending one email --------------------------------------------------------
 
 
-def build_email(*, mailing: Mailing, client: Client, connection) -> EmailMultiAlternatives:
+def build_email(*, mailing: Mailing, client: Client, connection: BaseEmailBackend) -> EmailMultiAlternatives:
     """Plain text and HTML parts, each with the one-click unsubscribe link (and its header)."""
     link = unsubscribe_url(owner_id=mailing.owner_id, email=client.email)
     context = {"mailing": mailing, "client": client, "unsubscribe_url": link}
@@ -145,48 +158,103 @@ def build_email(*, mailing: Mailing, client: Client, connection) -> EmailMultiAl
         to=[client.email],
         reply_to=[mailing.owner.email] if mailing.owner.email else None,
         connection=connection,
-        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=unsubscribe_headers(link),
     )
     email.attach_alternative(html, "text/html")
     return email
 
 
-def _deliver(email: EmailMultiAlternatives) -> tuple[bool, str]:
-    """Send through the shared connection; the server's complaint is kept on failure."""
+def _deliver(email: EmailMultiAlternatives, connection: BaseEmailBackend) -> tuple[bool, str]:
+    """Send through the shared connection: (accepted, the server's answer)."""
     try:
-        sent = email.send(fail_silently=False)
-    except smtplib.SMTPResponseException as error:
-        answer = error.smtp_error
-        return False, f"{error.smtp_code} {answer.decode(errors='replace') if isinstance(answer, bytes) else answer}"
-    except smtplib.SMTPRecipientsRefused as error:
-        answers = [f"{code} {message.decode(errors='replace')}" for code, message in error.recipients.values()]
-        return False, "; ".join(answers) or "recipient refused"
-    except (smtplib.SMTPException, OSError) as error:
-        # The connection is likely dead (disconnect, timeout): drop it so the next send reconnects.
-        _connection_close(email.connection)
-        return False, f"{type(error).__name__}: {error}"
-    return (True, "250 accepted") if sent else (False, "not sent")
+        return True, email_deliver(message=email, connection=connection)
+    except EmailDeliveryError as error:
+        return False, error.response
 
 
-def _connection_open(connection) -> None:
-    try:
-        connection.open()
-    except (smtplib.SMTPException, OSError):
-        logger.warning("The mail server is unreachable; each delivery will try to connect on its own")
-
-
-def _connection_close(connection) -> None:
-    try:
-        connection.close()
-    except (smtplib.SMTPException, OSError):
-        logger.warning("Closing the SMTP connection failed", exc_info=True)
-        connection.connection = None
+def _record(*, attempt_id: int, ok: bool, response: str, tries: int) -> None:
+    """Store the outcome of a delivery that is still ours (``sending``)."""
+    recorded = Attempt.objects.filter(pk=attempt_id, status=Attempt.Status.SENDING).update(
+        status=Attempt.Status.SUCCESS if ok else Attempt.Status.FAILURE,
+        response=response[:2000],
+        tries=tries,
+        attempted_at=timezone.now(),
+        next_try_at=None if ok else _retry_at(tries),
+    )
+    if not recorded:
+        # Only possible when one SMTP conversation outlived the lease: the attempt was already
+        # declared unknown and its owner decides; the late answer is logged, not applied.
+        logger.warning("Attempt %s ended (%s) after it was declared unknown", attempt_id, response)
 
 
 def _retry_at(tries: int) -> datetime | None:
     if tries >= settings.MAILINGS_MAX_TRIES:
         return None
     return timezone.now() + timedelta(seconds=settings.MAILINGS_RETRY_BASE_SECONDS * 2 ** (tries - 1))
+
+
+# --- Leases and lost deliveries ------------------------------------------------------------
+
+
+class _LeaseLost(Exception):
+    """Another sender took the run over (ours was silent longer than the lease)."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.MAILINGS_SENDER_LEASE_SECONDS)
+
+
+def _sender_name() -> str:
+    """Who executes a run, for the run page and the logs; unique per execution."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease_take(*, run_id: int, sender: str) -> bool:
+    """Take a running run that nobody holds, or whose holder has been silent past the lease."""
+    now = timezone.now()
+    return bool(
+        MailingRun.objects.filter(pk=run_id, status=MailingRun.Status.RUNNING)
+        .filter(Q(claimed_by="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - _lease()))
+        .update(claimed_by=sender, heartbeat_at=now)
+    )
+
+
+def _run_status_settle(run_ids: list[int]) -> None:
+    """A run that is over is ``finished`` only when none of its deliveries is unknown."""
+    over = MailingRun.objects.filter(pk__in=run_ids).exclude(status=MailingRun.Status.RUNNING)
+    over.filter(attempts__status=Attempt.Status.UNKNOWN).update(status=MailingRun.Status.FINISHED_WITH_UNKNOWN)
+    over.exclude(attempts__status=Attempt.Status.UNKNOWN).update(status=MailingRun.Status.FINISHED)
+
+
+def stalled_attempts_recover(*, run_id: int | None = None, now: datetime | None = None) -> int:
+    """Deliveries in flight longer than the lease lost their sender: they become ``unknown``.
+
+    Each sender renews its lease with every attempt it starts, and one SMTP conversation is
+    shorter than the lease, so an attempt this old in ``sending`` has nobody left to finish it.
+    Whether the server got the email is unknown: it is shown, never re-sent by itself.
+    """
+    expired = (now or timezone.now()) - _lease()
+    stalled = Attempt.objects.filter(status=Attempt.Status.SENDING, attempted_at__lt=expired)
+    if run_id is not None:
+        stalled = stalled.filter(run_id=run_id)
+    with transaction.atomic():
+        found = list(stalled.select_for_update(skip_locked=True).values_list("pk", "run_id"))
+        if not found:
+            return 0
+        changed = Attempt.objects.filter(pk__in=[pk for pk, _run in found], status=Attempt.Status.SENDING).update(
+            status=Attempt.Status.UNKNOWN,
+            next_try_at=None,
+        )
+        runs = sorted({run for _pk, run in found})
+        _run_status_settle(runs)
+        for run in MailingRun.objects.filter(pk__in=runs).select_related("mailing"):
+            audit_record(
+                action="mailings.deliveries_unknown",
+                target=run,
+                details={"mailing": run.mailing_id, "attempts": sum(1 for _pk, owner in found if owner == run.pk)},
+            )
+    logger.warning("%s deliveries were cut off by a dead sender and are now unknown (runs %s)", changed, runs)
+    return changed
 
 
 # --- Runs ----------------------------------------------------------------------------------
@@ -208,7 +276,11 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
         slot = now.replace(second=0, microsecond=0) if manual else mailing.next_send_at
         try:
             with transaction.atomic():
-                run = MailingRun.objects.create(mailing=mailing, scheduled_for=slot, manual=manual)
+                # Nobody holds the new run yet; the fresh heartbeat keeps the job from "resuming" it
+                # while its task waits in the queue.
+                run = MailingRun.objects.create(
+                    mailing=mailing, scheduled_for=slot, manual=manual, heartbeat_at=timezone.now()
+                )
         except IntegrityError:
             return None
         if not manual:
@@ -223,15 +295,25 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
 
 
 def run_execute(*, run_id: int) -> MailingRun:
-    """Send a run to every recipient that has no attempt yet; safe to call again after a crash."""
+    """Send a run to every recipient that has no attempt yet; safe to call again after a crash.
+
+    Only the holder of the run's lease sends: a second caller while the first is alive (a task
+    delivered twice, the job resuming too early) returns at once.
+    """
     run = MailingRun.objects.select_related("mailing__message", "mailing__owner").get(pk=run_id)
+    sender = _sender_name()
+    if not _lease_take(run_id=run.pk, sender=sender):
+        run.refresh_from_db()
+        return run
+    # Taking over from a dead sender: what it had in flight is unknown, never sent again.
+    stalled_attempts_recover(run_id=run.pk)
     mailing = run.mailing
     clients = list(mailing.clients.order_by("id"))
     unsubscribed = _unsubscribed(mailing.owner_id)
     MailingRun.objects.filter(pk=run.pk).update(total=len(clients))
     done = set(Attempt.objects.filter(run=run).values_list("client_id", flat=True))
     connection = get_connection(fail_silently=False)
-    _connection_open(connection)
+    connection_open(connection)
     try:
         for client in clients:
             if client.pk in done:
@@ -248,24 +330,64 @@ def run_execute(*, run_id: int) -> MailingRun:
                         email=client.email,
                         status=Attempt.Status.SKIPPED if skipped else Attempt.Status.SENDING,
                     )
+                    # The lease is renewed with the attempt, in one commit: an attempt in
+                    # "sending" is never younger than its sender's last sign of life.
+                    renewed = MailingRun.objects.filter(pk=run.pk, claimed_by=sender).update(
+                        heartbeat_at=attempt.attempted_at
+                    )
+                    if not renewed:
+                        raise _LeaseLost
             except IntegrityError:
                 continue  # another worker has this recipient
-            if skipped:
+            except _LeaseLost:
+                logger.warning("Run %s was taken over by another sender; %s stops", run.pk, sender)
+                run.refresh_from_db()
+                return run
+            if email is None:
                 continue
-            ok, response = _deliver(email)
-            Attempt.objects.filter(pk=attempt.pk).update(
-                status=Attempt.Status.SUCCESS if ok else Attempt.Status.FAILURE,
-                response=response[:2000],
-                tries=1,
-                attempted_at=timezone.now(),
-                next_try_at=None if ok else _retry_at(1),
-            )
+            ok, response = _deliver(email, connection)
+            _record(attempt_id=attempt.pk, ok=ok, response=response, tries=1)
     finally:
-        _connection_close(connection)
+        connection_close(connection)
     if Attempt.objects.filter(run=run).count() >= len(clients):
-        MailingRun.objects.filter(pk=run.pk).update(status=MailingRun.Status.FINISHED, finished_at=timezone.now())
+        MailingRun.objects.filter(pk=run.pk, claimed_by=sender).update(
+            status=MailingRun.Status.FINISHED, finished_at=timezone.now()
+        )
+        _run_status_settle([run.pk])
     run.refresh_from_db()
     return run
+
+
+def _attempts_resend(attempts: list[Attempt], *, from_status: str) -> int:
+    """Send these attempts again over one connection; each is claimed by one worker.
+
+    The claim moves the attempt to ``sending`` and restarts its clock, so a sender dying in this
+    conversation leaves it to be found ``unknown`` like any other.
+    """
+    if not attempts:
+        return 0
+    resent = 0
+    unsubscribed: dict[int, set[str]] = {}
+    connection = get_connection(fail_silently=False)
+    connection_open(connection)  # opened once: otherwise every send opens and closes its own
+    try:
+        for attempt in attempts:
+            mine = Attempt.objects.filter(pk=attempt.pk, status=from_status, tries=attempt.tries)
+            owner_id = attempt.mailing.owner_id
+            if owner_id not in unsubscribed:
+                unsubscribed[owner_id] = _unsubscribed(owner_id)
+            if attempt.email.lower() in unsubscribed[owner_id]:
+                mine.update(status=Attempt.Status.SKIPPED, next_try_at=None)
+                continue
+            email = build_email(mailing=attempt.mailing, client=attempt.client, connection=connection)
+            if not mine.update(status=Attempt.Status.SENDING, attempted_at=timezone.now()):
+                continue
+            ok, response = _deliver(email, connection)
+            _record(attempt_id=attempt.pk, ok=ok, response=response, tries=attempt.tries + 1)
+            resent += 1
+    finally:
+        connection_close(connection)
+    return resent
 
 
 def failed_attempts_retry(*, now: datetime | None = None) -> int:
@@ -278,44 +400,33 @@ def failed_attempts_retry(*, now: datetime | None = None) -> int:
         .select_related("mailing__message", "mailing__owner", "client")
         .order_by("id")[:500]
     )
-    if not due:
-        return 0
-    retried = 0
-    connection = get_connection(fail_silently=False)
-    _connection_open(connection)  # opened once: otherwise every send opens and closes its own
-    try:
-        for attempt in due:
-            claimed = Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.FAILURE, tries=attempt.tries).update(
-                status=Attempt.Status.SENDING
-            )
-            if not claimed:
-                continue
-            if attempt.email.lower() in _unsubscribed(attempt.mailing.owner_id):
-                Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.SKIPPED, next_try_at=None)
-                continue
-            email = build_email(mailing=attempt.mailing, client=attempt.client, connection=connection)
-            ok, response = _deliver(email)
-            tries = attempt.tries + 1
-            Attempt.objects.filter(pk=attempt.pk).update(
-                status=Attempt.Status.SUCCESS if ok else Attempt.Status.FAILURE,
-                response=response[:2000],
-                tries=tries,
-                attempted_at=timezone.now(),
-                next_try_at=None if ok else _retry_at(tries),
-            )
-            retried += 1
-    finally:
-        _connection_close(connection)
-    return retried
+    return _attempts_resend(due, from_status=Attempt.Status.FAILURE)
+
+
+def unknown_attempts_resend(*, run_id: int) -> int:
+    """The owner's decision (``services.run_retry_unknown``): send the run's unknown deliveries again.
+
+    These recipients may get the email twice, which is why nothing does this automatically.
+    """
+    unknown = list(
+        Attempt.objects.filter(run_id=run_id, status=Attempt.Status.UNKNOWN, client__isnull=False)
+        .select_related("mailing__message", "mailing__owner", "client")
+        .order_by("id")
+    )
+    resent = _attempts_resend(unknown, from_status=Attempt.Status.UNKNOWN)
+    _run_status_settle([run_id])
+    return resent
 
 
 def unfinished_runs_resume() -> int:
-    """Runs whose worker died half-way (no activity for a while) are executed again."""
-    stale = timezone.now() - timedelta(minutes=settings.MAILINGS_RUN_STALE_MINUTES)
+    """Runs whose sender died half-way (its lease expired) are executed again by this process."""
+    expired = timezone.now() - _lease()
     resumed = 0
-    stale_runs = MailingRun.objects.filter(
-        status=MailingRun.Status.RUNNING, started_at__lt=stale, mailing__is_active=True
-    ).values_list("pk", flat=True)
+    stale_runs = (
+        MailingRun.objects.filter(status=MailingRun.Status.RUNNING, mailing__is_active=True)
+        .filter(Q(heartbeat_at__lt=expired) | Q(heartbeat_at__isnull=True, started_at__lt=expired))
+        .values_list("pk", flat=True)
+    )
     for run_id in stale_runs:
         run_execute(run_id=run_id)
         resumed += 1
@@ -333,7 +444,8 @@ def expired_mailings_complete(*, now: datetime) -> int:
 
 
 def send_due_mailings() -> dict[str, int]:
-    """The scheduled job: send due runs, retry failures, resume crashed runs, close ended mailings."""
+    """The scheduled job: send due runs, find deliveries lost by dead senders, retry failures,
+    resume crashed runs, close ended mailings."""
     now = timezone.now()
     sent = 0
     for mailing_id in Mailing.objects.filter(
@@ -351,6 +463,7 @@ def send_due_mailings() -> dict[str, int]:
         sent += 1
     return {
         "runs": sent,
+        "unknown": stalled_attempts_recover(),
         "retried": failed_attempts_retry(now=now),
         "resumed": unfinished_runs_resume(),
         "completed": expired_mailings_complete(now=now),

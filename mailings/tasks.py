@@ -13,3 +13,10 @@ def send_run(run_id: int) -> int:
 @shared_task(name="mailings.retry_failed", acks_late=True, time_limit=1800, soft_time_limit=1700)
 def retry_failed() -> int:
     return sending.failed_attempts_retry()
+
+
+@shared_task(name="mailings.resend_unknown", acks_late=True, time_limit=1800, soft_time_limit=1700)
+def resend_unknown(run_id: int) -> int:
+    """The owner chose to re-send a run's unknown deliveries; each is claimed once, so a redelivered
+    task sends nothing twice."""
+    return sending.unknown_attempts_resend(run_id=run_id)

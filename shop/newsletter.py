@@ -9,10 +9,11 @@ Guarantees:
 - A delivery the server refuses is recorded as ``failed`` with the server's answer (no retry:
   the next newsletter is a week away).
 - One SMTP connection is opened for the whole job and reused for every subscriber; the delivery
-  itself goes through the mailings sender (``mailings.sending._deliver``), which turns SMTP errors
-  into the server's answer and reconnects after a dropped connection.
-- Every email has text and HTML parts, a one-click unsubscribe link (signed token, no login) and
-  the ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` headers (RFC 8058).
+  itself goes through the core email layer (``core.emails.email_deliver``), which turns SMTP
+  errors into the server's answer and reconnects after a dropped connection.
+- Every email has text and HTML parts, a one-click unsubscribe link (signed token, no login; the
+  shared ``core/email/unsubscribe`` footer) and the ``List-Unsubscribe`` /
+  ``List-Unsubscribe-Post`` headers (RFC 8058).
 """
 
 import logging
@@ -21,13 +22,19 @@ from datetime import datetime
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from core.emails import email_build
-from mailings.sending import _deliver as deliver
+from core.emails import (
+    EmailDeliveryError,
+    connection_close,
+    email_build,
+    email_deliver,
+    unsubscribe_headers,
+)
 from shop import selectors, services
 from shop.models import NewsletterDelivery, Product
 
@@ -87,7 +94,9 @@ def _product_entry(product: Product) -> dict:
     }
 
 
-def build_email(*, user: User, newest: list[Product], connection=None) -> EmailMultiAlternatives:
+def build_email(
+    *, user: User, newest: list[Product], connection: BaseEmailBackend | None = None
+) -> EmailMultiAlternatives:
     """Text and HTML parts with the newest products, the user's picks and the unsubscribe link."""
     # Picks never repeat the newest products; asking for more candidates than we show keeps the
     # picks from running dry when the user's favourite category is where the newest ones are.
@@ -106,7 +115,7 @@ def build_email(*, user: User, newest: list[Product], connection=None) -> EmailM
         to=[user.email],
         template=TEMPLATE,
         context=context,
-        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=unsubscribe_headers(link),
         connection=connection,
     )
 
@@ -138,14 +147,11 @@ def newsletter_send_weekly(now: datetime | None = None) -> dict:
                 outcome = _send_one(user=user, week=week, newest=newest, connection=connection)
                 result[outcome] += 1
     finally:
-        try:
-            connection.close()
-        except OSError:
-            logger.warning("Closing the SMTP connection failed", exc_info=True)
+        connection_close(connection)
     return result
 
 
-def _send_one(*, user: User, week: str, newest: list[Product], connection) -> str:
+def _send_one(*, user: User, week: str, newest: list[Product], connection: BaseEmailBackend) -> str:
     try:
         # Built before the claim: an error here leaves no row stuck in "sending".
         email = build_email(user=user, newest=newest, connection=connection)
@@ -155,6 +161,9 @@ def _send_one(*, user: User, week: str, newest: list[Product], connection) -> st
     delivery = services.newsletter_delivery_claim(user=user, week=week)
     if delivery is None:
         return "skipped"  # another run has this subscriber
-    ok, response = deliver(email)
+    try:
+        response, ok = email_deliver(message=email, connection=connection), True
+    except EmailDeliveryError as error:
+        response, ok = error.response, False
     services.newsletter_delivery_record(delivery=delivery, ok=ok, response=response)
     return "sent" if ok else "failed"

@@ -327,7 +327,9 @@ CHAT_POLL_INTERVAL_MS = env.int("CHAT_POLL_INTERVAL_MS", default=1500)
 # --- Mailings -------------------------------------------------------------------------------
 MAILINGS_MAX_TRIES = env.int("MAILINGS_MAX_TRIES", default=3)
 MAILINGS_RETRY_BASE_SECONDS = env.int("MAILINGS_RETRY_BASE_SECONDS", default=300)
-MAILINGS_RUN_STALE_MINUTES = env.int("MAILINGS_RUN_STALE_MINUTES", default=30)
+# A sender silent this long is dead: its in-flight delivery becomes "unknown" and its run is resumed.
+# Must exceed one SMTP conversation (EMAIL_TIMEOUT per reply).
+MAILINGS_SENDER_LEASE_SECONDS = env.int("MAILINGS_SENDER_LEASE_SECONDS", default=300)
 
 # --- Blog ---------------------------------------------------------------------------------
 BLOG_PAGE_SIZE = 10

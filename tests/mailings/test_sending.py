@@ -404,7 +404,7 @@ def test_an_unreachable_server_is_recorded_as_failures_to_retry(smtp_sink, setti
 
 
 def test_a_run_that_crashed_half_way_resumes_without_re_sending(smtp_sink, monkeypatch, settings):
-    settings.MAILINGS_RUN_STALE_MINUTES = 30
+    settings.MAILINGS_SENDER_LEASE_SECONDS = 1800
     mailing = MailingFactory(recipients=10)
     real_build = sending.build_email
     built = []
@@ -423,8 +423,8 @@ def test_a_run_that_crashed_half_way_resumes_without_re_sending(smtp_sink, monke
     run = MailingRun.objects.get()
     assert run.status == MailingRun.Status.RUNNING
 
-    assert sending.send_due_mailings()["resumed"] == 0  # not stale yet: its worker may still be busy
-    MailingRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(minutes=31))
+    assert sending.send_due_mailings()["resumed"] == 0  # the lease is alive: its worker may still be busy
+    MailingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=31))
     assert sending.send_due_mailings()["resumed"] == 1
 
     addresses = sorted(mailing.clients.values_list("email", flat=True))
@@ -485,11 +485,11 @@ def test_a_dropped_connection_is_reopened_for_the_next_recipient(smtp_sink, monk
     real_deliver = sending._deliver
     calls = []
 
-    def drop_once(email):
+    def drop_once(email, connection):
         calls.append(email.to[0])
         if len(calls) == 2:
-            email.connection.connection.sock.shutdown(socket.SHUT_RDWR)  # the server went away mid-run
-        return real_deliver(email)
+            connection.connection.sock.shutdown(socket.SHUT_RDWR)  # the server went away mid-run
+        return real_deliver(email, connection)
 
     monkeypatch.setattr(sending, "_deliver", drop_once)
     sending.send_due_mailings()

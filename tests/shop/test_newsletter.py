@@ -332,13 +332,13 @@ def test_the_runner_commits_each_claim_before_the_email_is_sent(catalogue, mailo
     claims back after the emails had gone out and the next run would send them again."""
     subscriber()
     seen = []
-    real_deliver = newsletter.deliver
+    real_deliver = newsletter.email_deliver
 
-    def deliver(email):
+    def deliver(*, message, connection):
         seen.append(db_connection.in_atomic_block)
-        return real_deliver(email)
+        return real_deliver(message=message, connection=connection)
 
-    monkeypatch.setattr(newsletter, "deliver", deliver)
+    monkeypatch.setattr(newsletter, "email_deliver", deliver)
     result = jobs.run_job("shop.send_weekly_newsletter")
     assert result["sent"] == 1
     assert seen == [False]
