@@ -1,20 +1,10 @@
 from django import forms
 from django.contrib.auth import forms as auth_forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import BUNDLED_AVATARS, User
 from accounts.validators import AgoraPasswordValidator
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's validation errors beside the form's fields (others on top)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class RegistrationForm(forms.Form):

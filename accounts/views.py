@@ -22,10 +22,10 @@ from accounts.forms import (
     ProfileForm,
     RegistrationForm,
     ResendForm,
-    apply_errors,
 )
 from accounts.models import BUNDLED_AVATARS, User
 from chat import selectors as chat_selectors
+from core.forms import apply_errors
 
 
 def register(request: HttpRequest) -> HttpResponse:

@@ -7,8 +7,8 @@ from django.utils.translation import ngettext
 
 from blog import services
 from blog.models import Article, ArticleView
-from blog.permissions import is_blog_manager
 from core.admin import ReadOnlyAdmin
+from core.permissions import is_blog_manager
 
 EDITABLE = ["title", "body", "image", "is_published", "publish_at"]
 

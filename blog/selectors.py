@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blog.cache import cache_version
 from blog.models import Article
-from blog.permissions import is_blog_manager
+from core.permissions import is_blog_manager
 
 EXCERPT_WORDS = 40
 

@@ -22,8 +22,8 @@ from PIL import Image
 from accounts.models import User
 from blog.cache import blog_cache_clear
 from blog.models import Article, ArticleView
-from blog.permissions import check_blog_manager
 from core.images import verified_image
+from core.permissions import check_blog_manager
 from core.request_info import client_ip
 from core.services import audit_record
 

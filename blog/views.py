@@ -15,11 +15,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.forms import apply_errors
 from blog import selectors, services
 from blog.forms import ArticleForm
 from blog.models import Article
-from blog.permissions import check_blog_manager, is_blog_manager
+from core.forms import apply_errors
+from core.permissions import check_blog_manager, is_blog_manager
 
 
 def _article_or_404(request: HttpRequest, slug: str) -> Article:

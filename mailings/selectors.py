@@ -8,8 +8,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.permissions import is_manager
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
-from mailings.services import HOME_CACHE_KEY, is_manager
+from mailings.services import HOME_CACHE_KEY
 
 HOME_CACHE_SECONDS = 300
 CLIENT_PAGE_CACHE_SECONDS = 300

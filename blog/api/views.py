@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from blog import selectors, services
 from blog.api.serializers import ArticleSerializer, ArticleWriteSerializer
 from blog.models import Article
-from blog.permissions import is_blog_manager
+from core.permissions import is_blog_manager
 
 
 class ReadForAllWriteForBlogManagers(permissions.BasePermission):

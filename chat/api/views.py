@@ -134,11 +134,7 @@ class MessagePagination(CursorPagination):
         return ("id",) if request.query_params.get("after") is not None else ("-id",)
 
     def paginate_queryset(self, queryset, request, view=None):
-        try:
-            page = super().paginate_queryset(queryset, request, view)
-        except NotFound:
-            # A cursor that does not decode is bad input, not a missing object.
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
+        page = super().paginate_queryset(queryset, request, view)
         if page is None or not self.ordering[0].startswith("-"):
             return page
         return list(reversed(page))

@@ -1,8 +1,9 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
 
@@ -34,9 +35,31 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 class CursorPagination(pagination.CursorPagination):
-    """For unbounded histories (audit events, messages, attempts): same cost at any depth."""
+    """For unbounded histories (audit events, messages, attempts): same cost at any depth.
+
+    A cursor that does not decode, or whose position does not fit the ordering field (a forged
+    ``p=abc`` for an id), is bad input: it answers 400 instead of DRF's 404 or a server error.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = "-id"
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # Only the cursor's position reaches the query unchecked; without one this is a bug.
+            if request.query_params.get(self.cursor_query_param) is None:
+                raise
+            raise self._invalid_cursor() from None
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise self._invalid_cursor() from None
+
+    def _invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})

@@ -17,8 +17,8 @@ from blog import selectors, services
 from blog.cache import blog_cache_clear, cache_version
 from blog.jobs import publish_scheduled_articles
 from blog.models import Article, ArticleView
-from blog.permissions import is_blog_manager
 from core.models import AuditEvent
+from core.permissions import is_blog_manager
 from tests.blog.conftest import image_upload
 from tests.blog.factories import ArticleFactory
 from tests.factories import UserFactory
