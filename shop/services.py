@@ -69,16 +69,30 @@ def products_set_active(*, products: QuerySet[Product], active: bool, actor: Use
 def product_price_set(
     *, product: Product, price: int, actor: User | None, reason: str = PriceChange.Reason.MANUAL
 ) -> Product:
-    """Change a price and record the change in the price history."""
+    """Change a price and record the change in the price history.
+
+    A manual price replaces a running discount or mark-up: the adjustment ends here (no struck-through
+    old price any more), so that its end can never put the price from before it back.
+    """
     if price < 0:
         raise ValidationError({"price": [_("The price cannot be negative.")]})
     with transaction.atomic():
         current = Product.objects.select_for_update().get(pk=product.pk)
         if current.price != price:
+            now = timezone.now()
             PriceChange.objects.create(
                 product=current, old_price=current.price, new_price=price, reason=reason, changed_by=actor
             )
-            Product.objects.filter(pk=product.pk).update(price=price, updated_at=timezone.now())
+            ended = PriceAdjustment.objects.filter(product=current, restored_at=None).update(restored_at=now)
+            Product.objects.filter(pk=product.pk).update(
+                price=price, old_price=None if ended else current.old_price, updated_at=now
+            )
+            audit_record(
+                action="shop.price_changed",
+                actor=actor,
+                target=current,
+                details={"from": current.price, "to": price, "reason": reason, "adjustment_ended": bool(ended)},
+            )
     product.refresh_from_db(fields=["price", "old_price", "updated_at"])
     return product
 
@@ -129,7 +143,11 @@ def price_adjustment_start(*, products: QuerySet[Product], percent: int, days: i
 
 
 def price_adjustments_restore() -> int:
-    """Restore the prices of adjustments that have ended. Each is restored once, whoever runs it."""
+    """Restore the prices of adjustments that have ended. Each is restored once, whoever runs it.
+
+    The price goes back only while it is still the adjusted one (a conditional update): a price
+    changed meanwhile by any other way stays, and only the struck-through old price goes.
+    """
     restored = 0
     now = timezone.now()
     for adjustment_id in PriceAdjustment.objects.filter(restored_at=None, ends_at__lte=now).values_list(
@@ -139,16 +157,19 @@ def price_adjustments_restore() -> int:
             claimed = PriceAdjustment.objects.filter(pk=adjustment_id, restored_at=None).update(restored_at=now)
             if not claimed:
                 continue
-            adjustment = PriceAdjustment.objects.select_related("product").get(pk=adjustment_id)
+            adjustment = PriceAdjustment.objects.get(pk=adjustment_id)
             product = Product.objects.select_for_update().get(pk=adjustment.product_id)
+            still_adjusted = Product.objects.filter(pk=product.pk, price=adjustment.adjusted_price).update(
+                price=adjustment.original_price, old_price=None, updated_at=now
+            )
+            if not still_adjusted:
+                Product.objects.filter(pk=product.pk).update(old_price=None, updated_at=now)
+                continue
             PriceChange.objects.create(
                 product=product,
-                old_price=product.price,
+                old_price=adjustment.adjusted_price,
                 new_price=adjustment.original_price,
                 reason=PriceChange.Reason.RESTORE,
-            )
-            Product.objects.filter(pk=product.pk).update(
-                price=adjustment.original_price, old_price=None, updated_at=now
             )
             restored += 1
     return restored

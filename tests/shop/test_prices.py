@@ -272,3 +272,69 @@ def test_two_restore_jobs_at_once_restore_each_price_once():
     assert sum(results) == 5
     assert PriceChange.objects.filter(reason=PriceChange.Reason.RESTORE).count() == 5
     assert set(Product.objects.values_list("price", "old_price")) == {(1000, None)}
+
+
+# --- A manual price during a discount or mark-up -----------------------------------------------
+
+
+def history(product) -> list[tuple[int, int, str]]:
+    return list(
+        PriceChange.objects.filter(product=product).order_by("id").values_list("old_price", "new_price", "reason")
+    )
+
+
+def test_a_manual_price_set_during_a_discount_is_kept_when_the_discount_ends(manager):
+    product = ProductFactory(price=1000)
+    adjust(product, percent=-20)
+
+    services.product_price_set(product=product, price=1500, actor=manager)
+    end_adjustments()
+    restored = run_job("shop.restore_adjusted_prices")
+
+    product.refresh_from_db()
+    assert restored == 0
+    assert (product.price, product.old_price) == (1500, None)
+    assert history(product) == [(1000, 800, "discount"), (800, 1500, "manual")]
+    assert AuditEvent.objects.filter(action="shop.price_changed", details__adjustment_ended=True).count() == 1
+
+
+def test_a_manual_price_ends_the_running_discount_at_once():
+    product = ProductFactory(price=1000)
+    adjust(product, percent=-20)
+
+    services.product_price_set(product=product, price=900, actor=None)
+
+    product.refresh_from_db()
+    assert (product.price, product.old_price, product.discount_percent) == (900, None, 0)
+    assert PriceAdjustment.objects.get().restored_at is not None
+    # The product is free for a new discount, based on the manual price.
+    assert adjust(product, percent=-10) == 1
+    product.refresh_from_db()
+    assert (product.price, product.old_price) == (810, 900)
+
+
+def test_an_untouched_discount_is_restored_and_the_history_has_both_changes():
+    product = ProductFactory(price=1000)
+    adjust(product, percent=-20)
+    end_adjustments()
+
+    assert run_job("shop.restore_adjusted_prices") == 1
+
+    product.refresh_from_db()
+    assert (product.price, product.old_price) == (1000, None)
+    assert history(product) == [(1000, 800, "discount"), (800, 1000, "restore")]
+
+
+def test_the_restore_leaves_a_price_changed_behind_its_back_alone():
+    """Only a price that is still the adjusted one goes back (a conditional update), whoever changed it."""
+    product = ProductFactory(price=1000)
+    adjust(product, percent=30)
+    Product.objects.filter(pk=product.pk).update(price=1111)
+    end_adjustments()
+
+    assert run_job("shop.restore_adjusted_prices") == 0
+
+    product.refresh_from_db()
+    assert (product.price, product.old_price) == (1111, None)
+    assert PriceAdjustment.objects.get().restored_at is not None
+    assert not PriceChange.objects.filter(reason=PriceChange.Reason.RESTORE).exists()
