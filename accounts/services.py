@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -29,6 +30,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import lockout
+from accounts.backends import VERIFIED_BUT_REFUSED
 from accounts.models import BUNDLED_AVATARS, EmailConfirmation, User, UserSession
 from accounts.selectors import user_by_login
 from accounts.validators import normalize_phone
@@ -36,6 +39,7 @@ from core.emails import email_send
 from core.images import verified_image
 from core.request_info import client_ip
 from core.services import audit_record
+from core.storage import files_delete_on_commit
 
 DEFAULT_GROUP = "user"
 
@@ -118,13 +122,21 @@ def _confirmation_issue(*, user: User) -> None:
     transaction.on_commit(lambda: email_send(to=[user.email], template="accounts/email/confirmation", context=context))
 
 
-def confirmation_cooldown_left(*, user: User) -> int:
-    """Seconds until another code may be sent to this unconfirmed account (0: now)."""
-    confirmation = EmailConfirmation.objects.filter(user=user).first()
-    if confirmation is None:
+def _resend_cooldown_key(email: str) -> str:
+    digest = salted_hmac("accounts.resend-cooldown", email.strip().lower()).hexdigest()
+    return f"accounts:resend-cooldown:{digest}"
+
+
+def confirmation_cooldown_left(*, email: str) -> int:
+    """Seconds until another code may be asked for this email (0: now).
+
+    The cool-down starts with every request for a new code, whether or not the email awaits
+    confirmation, so it never reveals which addresses have a pending registration.
+    """
+    ready_at = cache.get(_resend_cooldown_key(email or ""))
+    if ready_at is None:
         return 0
-    ready_at = confirmation.sent_at + settings.ACCOUNTS_CONFIRMATION_RESEND_COOLDOWN
-    return max(0, int((ready_at - timezone.now()).total_seconds() + 0.999))
+    return max(0, int(ready_at - timezone.now().timestamp() + 0.999))
 
 
 def email_confirmation_resend(*, email: str) -> None:
@@ -133,18 +145,24 @@ def email_confirmation_resend(*, email: str) -> None:
     An unknown or already confirmed email is answered the same way as a known one, so the
     form does not reveal which addresses are registered.
     """
+    cooldown = settings.ACCOUNTS_CONFIRMATION_RESEND_COOLDOWN
+    ready_at = timezone.now().timestamp() + cooldown.total_seconds()
+    # ``add`` is atomic (also in Redis): of two simultaneous requests only one starts the cool-down.
+    if not cache.add(_resend_cooldown_key(email), ready_at, timeout=int(cooldown.total_seconds()) + 1):
+        raise ValidationError(
+            _("Please wait %(seconds)s seconds before asking for another code."),
+            code="cooldown",
+            params={"seconds": max(1, confirmation_cooldown_left(email=email))},
+        )
     user = User.objects.filter(email__iexact=email.strip(), is_active=False, email_confirmed_at=None).first()
     if user is None:
         return
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        seconds = confirmation_cooldown_left(user=user)
-        if seconds:
-            raise ValidationError(
-                _("Please wait %(seconds)s seconds before asking for another code."),
-                code="cooldown",
-                params={"seconds": seconds},
-            )
+        confirmation = EmailConfirmation.objects.filter(user=user).first()
+        if confirmation is not None and confirmation.sent_at + cooldown > timezone.now():
+            # A code went out moments ago (at registration): answer as usual, send nothing more.
+            return
         _confirmation_issue(user=user)
 
 
@@ -214,6 +232,8 @@ class LoginBlocked(LoginError):
 def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
     """Check credentials through Django's ``authenticate`` so django-axes counts every try.
 
+    Failures are counted per account (whichever of its username, email or phone was typed, see
+    ``accounts.lockout``) and address, and per address across accounts with a larger limit.
     Raises ``LoginError``. A blocked or unconfirmed account is only named as such after its
     password was checked, so the answer never reveals which logins exist.
     """
@@ -222,31 +242,34 @@ def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
         login = login.lower()
     elif normalize_phone(login).startswith("+"):
         login = normalize_phone(login)
+    ip_address = client_ip(request)
+    if settings.AXES_ENABLED and lockout.address_is_locked_out(ip_address):
+        # The axes middleware answers a flagged request with the lock-out page or JSON body.
+        request.axes_locked_out = True
+        _login_locked_out(request=request, login=login)
     user = authenticate(request=request, username=login, password=password or "")
     if user is not None:
         if settings.AXES_RESET_ON_SUCCESS:
-            # axes resets only on Django's login signal, keyed by the username: clear the failures
-            # of the login actually typed (email, phone) and of API logins, which send no signal.
-            axes_reset(ip=client_ip(request), username=login)
+            # Axes resets only on Django's login signal, which API logins do not send.
+            axes_reset(ip=ip_address, username=lockout.login_key(login))
         return user
     if getattr(request, "axes_locked_out", False):
-        audit_record(action="accounts.locked_out", request=request, details={"login": login})
-        raise LoginLockedOut(
-            _("Too many failed attempts. Try again in %(minutes)s minutes.")
-            % {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
-            status=429,
-        )
-    candidate = user_by_login(login)
-    if candidate is not None and candidate.check_password(password or ""):
-        if candidate.block_is_current:
-            audit_record(action="accounts.login_blocked", actor=candidate, target=candidate, request=request)
+        _login_locked_out(request=request, login=login)
+    refused = getattr(request, VERIFIED_BUT_REFUSED, None)
+    if refused is not None:
+        if refused.block_is_current:
+            audit_record(action="accounts.login_blocked", actor=refused, target=refused, request=request)
             raise LoginBlocked(
-                message=block_message(candidate), reason=candidate.blocked_reason, until=candidate.blocked_until
+                message=block_message(refused), reason=refused.blocked_reason, until=refused.blocked_until
             )
-        if not candidate.is_active:
-            raise LoginError(_("This account is not active. Confirm your email with the code we sent you."), status=403)
-    audit_record(action="accounts.login_failed", target=candidate, request=request, details={"login": login})
+        raise LoginError(_("This account is not active. Confirm your email with the code we sent you."), status=403)
+    audit_record(action="accounts.login_failed", target=user_by_login(login), request=request, details={"login": login})
     raise LoginError(_("Wrong login or password."), status=401)
+
+
+def _login_locked_out(*, request: HttpRequest, login: str) -> None:
+    audit_record(action="accounts.locked_out", request=request, details={"login": login})
+    raise LoginLockedOut(lockout.lockout_message(), status=429)
 
 
 def block_message(user: User) -> str:
@@ -397,9 +420,7 @@ def user_avatar_set(
             user.bundled_avatar = bundled
         user.save(update_fields=["avatar", "bundled_avatar"])
         audit_record(action="accounts.avatar_changed", actor=user, target=user, request=request)
-        if old_file:
-            storage = user.avatar.storage
-            transaction.on_commit(lambda: storage.delete(old_file))
+        files_delete_on_commit(user.avatar.storage, [old_file])
     return user
 
 
@@ -437,8 +458,7 @@ def _user_remove(*, user: User, actor: User | None, request: HttpRequest | None)
             action="accounts.deleted", actor=actor, target=user, request=request, details={"username": user.username}
         )
         user.delete()
-        if avatar_name:
-            transaction.on_commit(lambda: storage.delete(avatar_name))
+        files_delete_on_commit(storage, [avatar_name])
 
 
 # --- Moderation (admin and managers) -------------------------------------------------------

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
@@ -27,6 +29,8 @@ from accounts.models import BUNDLED_AVATARS, User
 from chat import selectors as chat_selectors
 from core.forms import apply_errors
 
+CODE_SENT_SESSION_KEY = "accounts_code_sent"
+
 
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -40,14 +44,20 @@ def register(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(request, _("We have sent a 6-digit code to %(email)s.") % {"email": user.email})
+            # Only this browser learns that a code just went out (see _confirm_page).
+            request.session[CODE_SENT_SESSION_KEY] = {"email": user.email.lower(), "at": timezone.now().timestamp()}
             return redirect(f"{reverse('accounts:confirm')}?email={user.email}")
     return render(request, "accounts/register.html", {"form": form})
 
 
 def _confirm_page(request: HttpRequest, form: ConfirmForm) -> HttpResponse:
     email = form["email"].value() or ""
-    user = User.objects.filter(email__iexact=email, is_active=False, email_confirmed_at=None).first()
-    cooldown = services.confirmation_cooldown_left(user=user) if user else 0
+    # The same page for every email: nothing here depends on whether a registration is pending.
+    cooldown = services.confirmation_cooldown_left(email=email) if email else 0
+    sent = request.session.get(CODE_SENT_SESSION_KEY) or {}
+    if email and sent.get("email") == email.lower():
+        ready_at = sent["at"] + settings.ACCOUNTS_CONFIRMATION_RESEND_COOLDOWN.total_seconds()
+        cooldown = max(cooldown, int(ready_at - timezone.now().timestamp() + 0.999))
     return render(request, "accounts/confirm.html", {"form": form, "cooldown": cooldown, "email": email})
 
 

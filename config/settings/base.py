@@ -200,11 +200,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# --- django-axes: 5 failures for a username/IP pair lock that pair out for 15 minutes -------
+# --- django-axes: 5 failures for an account/IP pair lock that pair out for 15 minutes -------
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per account, whichever of its username, email or phone was typed.
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
+# Failures from one address across all accounts (password spraying) lock that address out.
+ACCOUNTS_LOGIN_IP_FAILURE_LIMIT = env.int("ACCOUNTS_LOGIN_IP_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "core.request_info.client_ip"

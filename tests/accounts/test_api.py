@@ -344,6 +344,8 @@ def test_confirm_refuses_a_code_of_the_wrong_length_without_counting(api_client,
 
 def test_resend_during_the_cooldown_answers_400_with_the_seconds_left(resend, pending, mailoutbox):
     user, code = pending
+    # The code sent at registration is not re-sent; this first request starts the cool-down.
+    assert resend(user.email).status_code == 202
 
     response = resend(user.email)
 
@@ -384,6 +386,18 @@ def test_resend_resets_the_wrong_try_counter(api_client, resend, pending, mailou
 
     response = api_client.post(CONFIRM, {"email": user.email, "code": code_in(mailoutbox[-1])})
     assert response.status_code == 200
+
+
+def test_resend_cooldown_is_the_same_for_an_unknown_and_a_pending_email(resend, pending, mailoutbox):
+    user, _code = pending
+    answers = {}
+    for email in (user.email, "nobody@example.com"):
+        first, second = resend(email), resend(email)
+        answers[email] = (first.status_code, second.status_code, second.json()["message"])
+
+    assert answers[user.email][:2] == answers["nobody@example.com"][:2] == (202, 400)
+    assert re.sub(r"\d+", "N", answers[user.email][2]) == re.sub(r"\d+", "N", answers["nobody@example.com"][2])
+    assert len(mailoutbox) == 1
 
 
 def test_resend_for_an_unknown_or_confirmed_email_answers_the_same_and_sends_nothing(resend, user, mailoutbox):
