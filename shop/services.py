@@ -410,3 +410,19 @@ def newsletter_unsubscribe(*, user: User, request: HttpRequest | None = None) ->
             )
     user.newsletter = False
     return bool(changed)
+
+
+# --- Account deletion ----------------------------------------------------------------------
+
+
+def customer_account_deleted(*, user: User) -> None:
+    """Before an account is deleted (``ACCOUNTS_DELETE_HOOKS``): its cart and tastes go, its orders stay.
+
+    Orders are business records (accounting, stock returns on cancellation): they are kept with
+    their items and price snapshot, no longer linked to any account.
+    """
+    CartItem.objects.filter(user=user).delete()
+    CategoryInterest.objects.filter(user=user).delete()
+    NewsletterDelivery.objects.filter(user=user).delete()
+    SearchQuery.objects.filter(user=user).update(user=None)
+    Order.objects.filter(user=user).update(user=None)

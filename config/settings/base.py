@@ -319,7 +319,12 @@ SHOP_PAGE_SIZES = [10, 20, 50, 100]
 # Called with (request=..., user=...) right after every web login.
 ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
 # Called with (user=...) inside the transaction that deletes an account, before the row goes.
-ACCOUNTS_DELETE_HOOKS = ["chat.services.member_account_deleted"]
+# Blog articles are the site's publications: they stay, their author set to none (the FK's SET_NULL).
+ACCOUNTS_DELETE_HOOKS = [
+    "chat.services.member_account_deleted",
+    "mailings.services.owner_account_deleted",
+    "shop.services.customer_account_deleted",
+]
 
 # --- Messenger ------------------------------------------------------------------------------
 CHAT_ATTACHMENT_TYPES = env.list(
