@@ -1,6 +1,5 @@
 """Every write of the blog goes through these functions."""
 
-import io
 import re
 from datetime import datetime, timedelta
 from functools import cache as memoize
@@ -17,12 +16,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from PIL import Image
 
 from accounts.models import User
 from blog.cache import blog_cache_clear
 from blog.models import Article, ArticleView
-from core.images import verified_image
+from core.images import jpeg_bytes, verified_image
 from core.permissions import check_blog_manager
 from core.request_info import client_ip
 from core.services import audit_record
@@ -106,16 +104,7 @@ def _article_image(upload: UploadedFile) -> ContentFile:
     image = verified_image(
         upload, field="image", max_mb=settings.BLOG_IMAGE_MAX_MB, max_side=settings.BLOG_IMAGE_MAX_SIDE
     )
-    if image.mode in ("RGBA", "LA", "P"):
-        image = image.convert("RGBA")
-        background = Image.new("RGB", image.size, "white")
-        background.paste(image, mask=image.getchannel("A"))
-        image = background
-    else:
-        image = image.convert("RGB")
-    output = io.BytesIO()
-    image.save(output, format="JPEG", quality=85, optimize=True)
-    return ContentFile(output.getvalue(), name="preview.jpg")
+    return ContentFile(jpeg_bytes(image), name="preview.jpg")
 
 
 def article_check(*, title: object, body: object, publish_at: object = None, image: UploadedFile | None = None) -> None:

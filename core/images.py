@@ -6,6 +6,8 @@ hundred kilobytes can unpack into gigabytes. Whatever is decoded afterwards is b
 limits, and JPEGs are decoded straight at a reduced scale (``draft``).
 """
 
+import io
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -16,6 +18,15 @@ IMAGE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.
 # Decode at least this many times the target size before the final smooth resize (Pillow's own
 # default for ``thumbnail``): fast, and as sharp as resizing from the full image.
 REDUCING_GAP = 2.0
+
+
+def _guard_pillow() -> None:
+    # Pillow's own guard follows the same limit (set again per check, so it follows the settings),
+    # and an image opened anywhere else is refused from twice the limit instead of 179 megapixels.
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+
+
+_guard_pillow()
 
 
 def _too_large() -> str:
@@ -35,9 +46,7 @@ def image_header_check(upload: UploadedFile, *, field: str) -> tuple[int, int]:
     A ``ValidationError`` on ``field`` when the file is not an image Pillow knows or announces more
     pixels than ``IMAGE_MAX_PIXELS`` or a side longer than ``IMAGE_MAX_SIDE``.
     """
-    # Pillow's own guard follows the same limit, so an image opened anywhere else is refused from
-    # twice the limit instead of Pillow's default of 179 megapixels.
-    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    _guard_pillow()
     try:
         upload.seek(0)
         with Image.open(upload) as image:
@@ -81,3 +90,17 @@ def verified_image(upload: UploadedFile, *, field: str, max_mb: int, max_side: i
     except IMAGE_ERRORS:
         raise ValidationError({field: [_not_an_image()]}) from None
     return image
+
+
+def jpeg_bytes(image: Image.Image, *, quality: int = 85) -> bytes:
+    """``image`` as a JPEG; transparent parts become white (JPEG has no transparency)."""
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    else:
+        image = image.convert("RGB")
+    output = io.BytesIO()
+    image.save(output, format="JPEG", quality=quality, optimize=True)
+    return output.getvalue()

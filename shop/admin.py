@@ -1,6 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -41,14 +44,54 @@ class PriceAdjustmentForm(forms.Form):
         return percent
 
 
+def _changes(form: forms.ModelForm, fields: tuple[str, ...], change: bool) -> dict[str, Any]:
+    """What the form changes (everything it has, for a new object); a cleared image is ``None``."""
+    names = [name for name in fields if name in form.cleaned_data and (not change or name in form.changed_data)]
+    return {name: form.cleaned_data[name] or None if name == "image" else form.cleaned_data[name] for name in names}
+
+
+def _become(obj: Product | Category, saved: Product | Category) -> None:
+    """Let the admin (its log, its redirect) continue with the row the service wrote."""
+    obj.pk = saved.pk
+    obj._state.adding = False
+    obj.refresh_from_db()
+
+
+class CategoryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = list(services.CATEGORY_FIELDS)
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    """Every write goes through ``shop.services`` (validation, audit)."""
+
+    form = CategoryAdminForm
     list_display = ["name", "slug", "product_count", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Category]:
         return super().get_queryset(request).annotate(product_count=Count("products"))
+
+    def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
+        data = _changes(form, services.CATEGORY_FIELDS, change)
+        if change:
+            saved = services.category_update(
+                category=Category.objects.get(pk=obj.pk), data=data, actor=request.user, request=request
+            )
+        else:
+            saved = services.category_create(data=data, actor=request.user, request=request)
+        _become(obj, saved)
+
+    # The admin's confirmation page already refuses categories that still have products (PROTECT).
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        services.category_delete(category=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        for category in queryset:
+            services.category_delete(category=category, actor=request.user, request=request)
 
     @admin.display(description=_("products"), ordering="product_count")
     def product_count(self, obj: Category) -> int:
@@ -74,8 +117,37 @@ class PriceChangeInline(admin.TabularInline):
         return False
 
 
+class ProductAdminForm(forms.ModelForm):
+    # A plain file field: the one image check (core.images, through the services) judges the upload,
+    # so every image is refused for the same reasons and with the same words.
+    image = forms.FileField(label=_("image"), required=False, widget=AdminFileWidget)
+
+    class Meta:
+        model = Product
+        fields = list(services.PRODUCT_FIELDS)
+
+    def clean(self) -> dict:
+        """The services' rules (the one image check among them), shown beside the fields."""
+        data = super().clean()
+        if not self.errors:
+            try:
+                services.product_check(
+                    data=_changes(self, services.PRODUCT_FIELDS, self.instance.pk is not None),
+                    product=self.instance if self.instance.pk else None,
+                )
+            except ValidationError as error:
+                if not hasattr(error, "error_dict"):
+                    raise
+                for field, messages_of_field in error.message_dict.items():
+                    self.add_error(field if field in self.fields else None, messages_of_field)
+        return data
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    """Every write goes through ``shop.services`` (image check, price history, audit, file clean-up)."""
+
+    form = ProductAdminForm
     list_display = ["name", "category", "company", "price", "old_price", "stock", "is_active", "updated_at"]
     list_filter = ["is_active", "category", "company", "created_at"]
     search_fields = ["name", "company", "description", "category__name"]
@@ -86,14 +158,21 @@ class ProductAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def save_model(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> None:
-        # A price typed in the form goes through the service, so the price history records it.
-        new_price = obj.price
-        if change and "price" in form.changed_data:
-            obj.price = form.initial["price"]
-            super().save_model(request, obj, form, change)
-            services.product_price_set(product=obj, price=new_price, actor=request.user)
+        data = _changes(form, services.PRODUCT_FIELDS, change)
+        if change:
+            saved = services.product_update(
+                product=Product.objects.get(pk=obj.pk), data=data, actor=request.user, request=request
+            )
         else:
-            super().save_model(request, obj, form, change)
+            saved = services.product_create(data=data, actor=request.user, request=request)
+        _become(obj, saved)
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        services.product_delete(product=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        for product in queryset:
+            services.product_delete(product=product, actor=request.user, request=request)
 
     @admin.action(description=_("Activate selected products"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:

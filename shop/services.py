@@ -2,9 +2,12 @@
 
 import math
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
@@ -12,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.images import jpeg_bytes, verified_image
 from core.services import audit_record
+from core.storage import files_delete_on_commit
 from shop import selectors
 from shop.models import (
     CartItem,
@@ -183,6 +188,177 @@ def category_interest_record(*, user: User, category: Category, views: int = 0, 
     CategoryInterest.objects.filter(pk=interest.pk).update(
         views=F("views") + views, purchases=F("purchases") + purchases, updated_at=timezone.now()
     )
+
+
+# --- Catalogue (written from the admin) ------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "description", "image", "category", "company", "price", "stock", "is_active")
+CATEGORY_FIELDS = ("name", "slug", "description")
+
+
+def product_image_content(upload: UploadedFile) -> ContentFile:
+    """A verified product image, shrunk to SHOP_PRODUCT_IMAGE_MAX_SIDE and stored as JPEG."""
+    image = verified_image(
+        upload,
+        field="image",
+        max_mb=settings.SHOP_PRODUCT_IMAGE_MAX_MB,
+        max_side=settings.SHOP_PRODUCT_IMAGE_MAX_SIDE,
+    )
+    return ContentFile(jpeg_bytes(image), name="product.jpg")
+
+
+def _product_changes(product: Product, data: dict[str, Any]) -> tuple[list[str], ContentFile | None]:
+    """Apply ``data`` to ``product`` in memory and validate it; the image comes back converted.
+
+    ``data["image"]`` is an upload (replace), ``False`` or ``None`` (remove) — the admin's "clear" box.
+    """
+    unknown = set(data) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    errors: dict[str, list[str]] = {}
+    content = None
+    if data.get("image"):
+        try:
+            content = product_image_content(data["image"])
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    for name, value in data.items():
+        if name != "image":
+            setattr(product, name, value)
+    try:
+        product.full_clean(exclude=["image"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return [name for name in data if name != "price"], content
+
+
+def product_check(*, data: dict[str, Any], product: Product | None = None) -> None:
+    """Raise the ``ValidationError`` the write would raise, without writing (for the admin's form)."""
+    _product_changes(Product() if product is None else Product.objects.get(pk=product.pk), data)
+
+
+def product_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> Product:
+    """Add a product; its first price is not a change, so the price history starts empty."""
+    product = Product()
+    fields, content = _product_changes(product, data)
+    try:
+        with transaction.atomic():
+            if content is not None:
+                product.image.save(content.name, content, save=False)
+            product.save()
+            audit_record(
+                action="shop.product_created", actor=actor, target=product, request=request, details={"fields": fields}
+            )
+    except Exception:
+        _discard_new_image(product, content)
+        raise
+    return product
+
+
+def _discard_new_image(product: Product, content: ContentFile | None) -> None:
+    # The file is written before the rows commit: when they do not, it must not stay behind.
+    if content is not None and product.image.name:
+        product.image.storage.delete(product.image.name)
+
+
+def product_update(
+    *, product: Product, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None
+) -> Product:
+    """Change a product's fields; a new price goes through ``product_price_set`` (history, discounts)."""
+    current = Product.objects.get(pk=product.pk)
+    price = data.get("price", current.price)
+    fields, content = _product_changes(current, {name: value for name, value in data.items() if name != "price"})
+    if price is None or price < 0:
+        raise ValidationError({"price": [_("The price cannot be negative.")]})
+    old_image = current.image.name if "image" in data and current.image else ""
+    try:
+        with transaction.atomic():
+            if content is not None:
+                current.image.save(content.name, content, save=False)
+            elif "image" in data:
+                current.image = ""
+            if fields:
+                current.save(update_fields=[*fields, "updated_at"])
+                audit_record(
+                    action="shop.product_updated",
+                    actor=actor,
+                    target=current,
+                    request=request,
+                    details={"fields": fields},
+                )
+            if price != current.price:
+                product_price_set(product=current, price=price, actor=actor)
+            if old_image:
+                files_delete_on_commit(current.image.storage, [old_image])
+    except Exception:
+        _discard_new_image(current, content)
+        raise
+    product.refresh_from_db()
+    return product
+
+
+def product_delete(*, product: Product, actor: User | None, request: HttpRequest | None = None) -> None:
+    """Delete a product: carts lose it, orders keep their snapshot lines, its image file goes."""
+    with transaction.atomic():
+        audit_record(
+            action="shop.product_deleted", actor=actor, target=product, request=request, details={"name": product.name}
+        )
+        image = product.image.name
+        product.delete()
+        files_delete_on_commit(Product.image.field.storage, [image])
+
+
+def _category_changes(category: Category, data: dict[str, Any]) -> list[str]:
+    unknown = set(data) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    for name, value in data.items():
+        setattr(category, name, value)
+    category.full_clean()
+    return list(data)
+
+
+def category_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> Category:
+    category = Category()
+    fields = _category_changes(category, data)
+    with transaction.atomic():
+        category.save()
+        audit_record(
+            action="shop.category_created", actor=actor, target=category, request=request, details={"fields": fields}
+        )
+    return category
+
+
+def category_update(
+    *, category: Category, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None
+) -> Category:
+    current = Category.objects.get(pk=category.pk)
+    fields = _category_changes(current, data)
+    with transaction.atomic():
+        if fields:
+            current.save(update_fields=[*fields, "updated_at"])
+            audit_record(
+                action="shop.category_updated", actor=actor, target=current, request=request, details={"fields": fields}
+            )
+    category.refresh_from_db()
+    return category
+
+
+def category_delete(*, category: Category, actor: User | None, request: HttpRequest | None = None) -> None:
+    """Delete an empty category; one that still has products is refused (they would lose it)."""
+    with transaction.atomic():
+        if Product.objects.filter(category=category).exists():
+            raise ValidationError(_("The category “%(name)s” still has products.") % {"name": category.name})
+        audit_record(
+            action="shop.category_deleted",
+            actor=actor,
+            target=category,
+            request=request,
+            details={"name": category.name},
+        )
+        category.delete()
 
 
 # --- Carts ---------------------------------------------------------------------------------

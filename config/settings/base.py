@@ -316,6 +316,8 @@ SHOP_TRENDING_SIZE = 5
 SHOP_TRENDING_CACHE_SECONDS = env.int("SHOP_TRENDING_CACHE_SECONDS", default=180)
 SHOP_RECOMMENDATION_CACHE_SECONDS = env.int("SHOP_RECOMMENDATION_CACHE_SECONDS", default=600)
 SHOP_PAGE_SIZES = [10, 20, 50, 100]
+SHOP_PRODUCT_IMAGE_MAX_MB = env.int("SHOP_PRODUCT_IMAGE_MAX_MB", default=5)
+SHOP_PRODUCT_IMAGE_MAX_SIDE = 1200
 # Called with (request=..., user=...) right after every web login.
 ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
 # Called with (user=...) inside the transaction that deletes an account, before the row goes.

@@ -1,15 +1,21 @@
 """The shop's admin, as a superuser and as a manager: products, prices, orders, the search log."""
 
 from datetime import timedelta
+from io import BytesIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from core.models import AuditEvent
+from shop import services
 from shop.models import (
     CartItem,
     Category,
@@ -353,8 +359,6 @@ def test_products_already_under_an_adjustment_are_skipped_with_a_warning(staff):
 
 
 def test_the_restore_job_puts_the_admin_discount_back(staff):
-    from shop import services
-
     kettle = ProductFactory(price=1000)
     adjust(staff, [kettle], percent="-25", days="1")
     PriceAdjustment.objects.update(ends_at=timezone.now() - timedelta(minutes=1))
@@ -708,3 +712,134 @@ def test_a_manager_does_not_see_private_shopping_data(manager_client, model):
     response = manager_client.get(reverse(f"admin:shop_{model._meta.model_name}_changelist"))
 
     assert response.status_code == 403
+
+
+# --- Catalogue writes go through the services (validation, audit, image check, files) ---------
+
+
+def png_upload(size=(2400, 1200), name: str = "photo.png"):
+    buffer = BytesIO()
+    Image.new("RGBA", size, (200, 30, 30, 128)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_adding_and_changing_a_category_is_audited(manager_client, manager):
+    manager_client.post(reverse("admin:shop_category_add"), {"name": "Garden", "slug": "garden", "description": ""})
+    garden = Category.objects.get(slug="garden")
+
+    manager_client.post(
+        reverse("admin:shop_category_change", args=[garden.pk]),
+        {"name": "Garden and yard", "slug": "garden", "description": ""},
+    )
+
+    garden.refresh_from_db()
+    assert garden.name == "Garden and yard"
+    events = AuditEvent.objects.filter(target_id=str(garden.pk), action__startswith="shop.category_")
+    assert sorted(events.values_list("action", "details__fields")) == [
+        ("shop.category_created", ["name", "slug", "description"]),
+        ("shop.category_updated", ["name"]),
+    ]
+    assert {event.actor_id for event in events} == {manager.pk}
+
+
+def test_deleting_a_category_is_audited_and_one_with_products_stays(superuser, client):
+    client.force_login(superuser)
+    empty, used = CategoryFactory(name="Empty"), CategoryFactory(name="Used")
+    ProductFactory(category=used)
+
+    run_action(client, reverse("admin:shop_category_changelist"), "delete_selected", [empty, used], post="yes")
+    client.post(reverse("admin:shop_category_delete", args=[empty.pk]), {"post": "yes"})
+
+    assert list(Category.objects.values_list("name", flat=True)) == ["Used"]
+    assert AuditEvent.objects.filter(action="shop.category_deleted").count() == 1
+
+
+def test_a_category_with_products_is_refused_by_the_service_too(superuser):
+    used = CategoryFactory()
+    ProductFactory(category=used)
+
+    with pytest.raises(ValidationError):
+        services.category_delete(category=used, actor=superuser)
+
+    assert Category.objects.filter(pk=used.pk).exists()
+    assert not AuditEvent.objects.filter(action="shop.category_deleted").exists()
+
+
+def test_a_product_added_with_an_image_is_stored_shrunk_as_jpeg_and_audited(manager_client, settings):
+    category = CategoryFactory()
+
+    response = manager_client.post(
+        reverse("admin:shop_product_add"),
+        {
+            "name": "Rake",
+            "price": "990",
+            "is_active": "on",
+            "description": "",
+            "category": category.pk,
+            "company": "Fiskars",
+            "stock": "12",
+            "image": png_upload(),
+            "price_changes-TOTAL_FORMS": "0",
+            "price_changes-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rake = Product.objects.get(name="Rake")
+    with Image.open(rake.image.path) as stored:
+        assert (stored.format, stored.size) == ("JPEG", (settings.SHOP_PRODUCT_IMAGE_MAX_SIDE, 600))
+    assert AuditEvent.objects.filter(action="shop.product_created", target_id=str(rake.pk)).exists()
+
+
+def test_a_file_that_is_no_image_is_a_form_error_and_nothing_is_saved(staff):
+    kettle = ProductFactory(name="Kettle", price=1000)
+
+    response = staff.post(
+        reverse("admin:shop_product_change", args=[kettle.pk]),
+        product_form_data(staff, kettle, name="Changed", image=SimpleUploadedFile("x.png", b"not an image")),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["image"] == ["This file is not a valid image."]
+    kettle.refresh_from_db()
+    assert (kettle.name, kettle.image.name) == ("Kettle", "")
+
+
+def test_replacing_and_clearing_a_product_image_deletes_the_old_file(staff, django_capture_on_commit_callbacks):
+    kettle = ProductFactory(name="Kettle")
+    url = reverse("admin:shop_product_change", args=[kettle.pk])
+    staff.post(url, product_form_data(staff, kettle, image=png_upload()))
+    kettle.refresh_from_db()
+    first = Path(kettle.image.path)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, product_form_data(staff, kettle, image=png_upload((300, 300))))
+    kettle.refresh_from_db()
+    second = Path(kettle.image.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(url, product_form_data(staff, kettle, **{"image-clear": "on"}))
+
+    kettle.refresh_from_db()
+    assert kettle.image.name == ""
+    assert not first.exists() and not second.exists()
+    assert AuditEvent.objects.filter(action="shop.product_updated", target_id=str(kettle.pk)).count() == 3
+
+
+def test_deleting_products_in_the_admin_removes_their_images_and_is_audited(
+    superuser, client, django_capture_on_commit_callbacks
+):
+    client.force_login(superuser)
+    products = [ProductFactory(), ProductFactory(), ProductFactory()]
+    for product in products:
+        services.product_update(product=product, data={"image": png_upload((40, 40))}, actor=None)
+    paths = [Path(Product.objects.get(pk=product.pk).image.path) for product in products]
+    kept = products[2]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:shop_product_delete", args=[products[0].pk]), {"post": "yes"})
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(client, PRODUCTS, "delete_selected", [products[1]], post="yes")
+
+    assert list(Product.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert [path.exists() for path in paths] == [False, False, True]
+    assert AuditEvent.objects.filter(action="shop.product_deleted").count() == 2
