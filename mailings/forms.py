@@ -1,14 +1,16 @@
 import datetime as dt
-from zoneinfo import available_timezones
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.timezones import time_zone_choices
 from mailings.models import Client, Mailing, MailMessage
 
-TIME_ZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/"))
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -35,8 +37,28 @@ class ClientForm(forms.Form):
 
 class ClientImportForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"), help_text=_("Columns: email, full name, comment. A header row is optional.")
+        label=_("CSV file"),
+        error_messages={"required": _("Choose a CSV file.")},
+        help_text=_(
+            "Columns: email, full name, comment. A header row is optional. "
+            "Nothing is imported unless every row is valid."
+        ),
     )
+    update_existing = forms.BooleanField(
+        label=_("Update clients already on my list"),
+        required=False,
+        help_text=_("Otherwise a client whose email is already on your list keeps its name and comment."),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        # Checked from the upload's size, before the file is read into memory.
+        if upload.size > settings.MAILINGS_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (at most %(size)s).")
+                % {"size": filesizeformat(settings.MAILINGS_IMPORT_MAX_BYTES)}
+            )
+        return upload
 
 
 class MailMessageForm(forms.Form):
@@ -60,7 +82,7 @@ class MailingForm(forms.Form):
     periodicity = forms.ChoiceField(label=_("Periodicity"), choices=Mailing.Periodicity.choices)
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
-        choices=[(zone, zone) for zone in TIME_ZONES],
+        choices=time_zone_choices,
         initial="Europe/Moscow",
         help_text=_("The times above are read in this zone; repeated sends keep the same local time."),
     )

@@ -8,10 +8,11 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.parsing import page_number
 from core.permissions import is_manager
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
-from mailings.services import HOME_CACHE_KEY
 
+HOME_CACHE_KEY = "mailings:home"
 HOME_CACHE_SECONDS = 300
 CLIENT_PAGE_CACHE_SECONDS = 300
 
@@ -20,15 +21,13 @@ def clients_of(owner: User) -> QuerySet[Client]:
     return Client.objects.filter(owner=owner).order_by("full_name", "id")
 
 
+def clients_version_key(owner_id: int) -> str:
+    """Cached client pages are keyed by a per-owner version; a write moves it on (``mailings.services``)."""
+    return f"mailings:clients-version:{owner_id}"
+
+
 def clients_version(owner: User) -> int:
-    return cache.get(f"mailings:clients-version:{owner.pk}", 1)
-
-
-def _page_number(value: object) -> int:
-    try:
-        return max(int(str(value)), 1)
-    except (TypeError, ValueError):
-        return 1
+    return cache.get(clients_version_key(owner.pk), 1)
 
 
 def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page:
@@ -38,7 +37,7 @@ def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page:
     at every login.
     """
     paginator = Paginator(clients_of(owner), per_page)
-    number = _page_number(page)
+    number = page_number(page)
     key = f"mailings:clients:{owner.pk}:{clients_version(owner)}:{per_page}:{number}"
     data = cache.get(key)
     if data is None:
@@ -74,6 +73,7 @@ def mailing_stats(mailing: Mailing) -> dict:
         sent=Count("id", filter=Q(status=Attempt.Status.SUCCESS)),
         failed=Count("id", filter=Q(status=Attempt.Status.FAILURE)),
         skipped=Count("id", filter=Q(status=Attempt.Status.SKIPPED)),
+        unknown=Count("id", filter=Q(status=Attempt.Status.UNKNOWN)),
     )
     return {
         **counts,
@@ -89,6 +89,7 @@ def run_summaries(mailing: Mailing) -> QuerySet[MailingRun]:
             sent=Count("attempts", filter=Q(attempts__status=Attempt.Status.SUCCESS)),
             failed=Count("attempts", filter=Q(attempts__status=Attempt.Status.FAILURE)),
             skipped=Count("attempts", filter=Q(attempts__status=Attempt.Status.SKIPPED)),
+            unknown=Count("attempts", filter=Q(attempts__status=Attempt.Status.UNKNOWN)),
             done=Count("attempts"),
         )
         .order_by("-scheduled_for", "-id")
@@ -96,17 +97,25 @@ def run_summaries(mailing: Mailing) -> QuerySet[MailingRun]:
 
 
 def run_progress(run: MailingRun) -> dict:
+    """Where every recipient of the run stands: sent, failed, skipped, unknown or still pending
+    (not started, or in flight); the five add up to ``total``."""
     summary = run_summaries(run.mailing).get(pk=run.pk)
     total = summary.total or run.mailing.clients.count()
+    settled = summary.sent + summary.failed + summary.skipped + summary.unknown
     return {
         "run": run.pk,
+        "status": summary.status,
         "total": total,
-        "done": summary.done,
+        "done": settled,
         "sent": summary.sent,
         "failed": summary.failed,
         "skipped": summary.skipped,
-        "finished": summary.status == MailingRun.Status.FINISHED,
-        "percent": 100 if not total else min(100, round(summary.done * 100 / total)),
+        "unknown": summary.unknown,
+        "pending": max(0, total - settled),
+        "finished": summary.status != MailingRun.Status.RUNNING,
+        # A run is never shown as finished-clean while a delivery's outcome is unknown.
+        "needs_attention": summary.unknown > 0,
+        "percent": 100 if not total else min(100, round(settled * 100 / total)),
     }
 
 

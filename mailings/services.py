@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
+from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -12,20 +14,29 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.db.models.functions import Lower
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import services as accounts_services
 from accounts.models import User
 from core.permissions import is_manager
 from core.services import audit_record
+from core.timezones import validate_time_zone
 from mailings import sending
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
-from mailings.sending import HOME_CACHE_KEY
-from mailings.tasks import retry_failed, send_run
+from mailings.selectors import HOME_CACHE_KEY, clients_version_key
+from mailings.tasks import resend_unknown, retry_failed, send_run
 
-CSV_MAX_ROWS = 10_000
-CSV_MAX_BYTES = 2 * 1024 * 1024
+CSV_ERRORS_SHOWN = 20
+CSV_BATCH_SIZE = 1000
+# OWASP CSV injection: a spreadsheet runs a cell starting with one of these as a formula. Leading
+# quotes are part of the pattern so that an escaped-looking cell is escaped again (exact round trip).
+CSV_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+CLIENT_EMAIL_MAX = Client._meta.get_field("email").max_length
+CLIENT_NAME_MAX = Client._meta.get_field("full_name").max_length
+CLIENT_COMMENT_MAX = 5000
 SUBJECT_MAX = MailMessage._meta.get_field("subject").max_length
 
 
@@ -35,7 +46,7 @@ def home_cache_clear() -> None:
 
 def _clients_version_bump(owner: User) -> None:
     """Cached client pages are keyed by a per-owner version; a new version makes them stale."""
-    key = f"mailings:clients-version:{owner.pk}"
+    key = clients_version_key(owner.pk)
     # Kept without expiry: if it expired, numbering would restart and revive pages cached earlier.
     if cache.add(key, 2, timeout=None) is False:
         try:
@@ -57,28 +68,49 @@ def caches_invalidate(owner: User) -> None:
 # --- Clients -------------------------------------------------------------------------------
 
 
-def _clean_client(owner: User, email: str, full_name: str, exclude_pk: int | None = None) -> tuple[str, str]:
-    email, full_name = (email or "").strip(), " ".join((full_name or "").split())
+def _client_values(email: str, full_name: str, comment: str) -> tuple[str, str, str, dict[str, list[str]]]:
+    """Normalise one client's fields and list what is wrong with them (the form, the API and the CSV share it)."""
+    email, full_name, comment = (email or "").strip(), " ".join((full_name or "").split()), comment or ""
     errors: dict[str, list[str]] = {}
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = [_("Enter a valid email address.")]
-    if not full_name:
-        errors["full_name"] = [_("Enter the client's name.")]
+    for field, value in (("email", email), ("full_name", full_name), ("comment", comment)):
+        # PostgreSQL cannot store a NUL character in text: refuse it here rather than fail on save.
+        if "\x00" in value:
+            errors[field] = [_("Remove the NUL character.")]
+    if "email" not in errors:
+        if len(email) > CLIENT_EMAIL_MAX:
+            errors["email"] = [_("At most %(max)s characters.") % {"max": CLIENT_EMAIL_MAX}]
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = [_("Enter a valid email address.")]
+    if "full_name" not in errors:
+        if not full_name:
+            errors["full_name"] = [_("Enter the client's name.")]
+        elif len(full_name) > CLIENT_NAME_MAX:
+            errors["full_name"] = [_("At most %(max)s characters.") % {"max": CLIENT_NAME_MAX}]
+    if "comment" not in errors and len(comment) > CLIENT_COMMENT_MAX:
+        errors["comment"] = [_("At most %(max)s characters.") % {"max": CLIENT_COMMENT_MAX}]
+    return email, full_name, comment, errors
+
+
+def _clean_client(
+    owner: User, email: str, full_name: str, comment: str, exclude_pk: int | None = None
+) -> tuple[str, str, str]:
+    email, full_name, comment, errors = _client_values(email, full_name, comment)
     duplicates = Client.objects.filter(owner=owner, email__iexact=email).exclude(pk=exclude_pk)
     if email and "email" not in errors and duplicates.exists():
         errors["email"] = [_("You already have a client with this email.")]
     if errors:
         raise ValidationError(errors)
-    return email, full_name
+    return email, full_name, comment
 
 
 def client_create(*, owner: User, email: str, full_name: str, comment: str = "") -> Client:
-    email, full_name = _clean_client(owner, email, full_name)
+    email, full_name, comment = _clean_client(owner, email, full_name, comment)
     try:
         with transaction.atomic():
-            client = Client.objects.create(owner=owner, email=email, full_name=full_name, comment=comment or "")
+            client = Client.objects.create(owner=owner, email=email, full_name=full_name, comment=comment)
             _changed(owner)
     except IntegrityError:
         raise ValidationError({"email": [_("You already have a client with this email.")]}) from None
@@ -86,10 +118,10 @@ def client_create(*, owner: User, email: str, full_name: str, comment: str = "")
 
 
 def client_update(*, client: Client, email: str, full_name: str, comment: str = "") -> Client:
-    email, full_name = _clean_client(client.owner, email, full_name, exclude_pk=client.pk)
+    email, full_name, comment = _clean_client(client.owner, email, full_name, comment, exclude_pk=client.pk)
     try:
         with transaction.atomic():
-            client.email, client.full_name, client.comment = email, full_name, comment or ""
+            client.email, client.full_name, client.comment = email, full_name, comment
             client.save(update_fields=["email", "full_name", "comment", "updated_at"])
             _changed(client.owner)
     except IntegrityError:  # another request took the email between the check and the save
@@ -105,62 +137,135 @@ def client_delete(*, client: Client) -> None:
         _changed(owner)
 
 
-def clients_import_csv(*, owner: User, content: bytes) -> tuple[int, list[str]]:
-    """Import ``email,full_name,comment`` rows: good rows are kept, bad ones reported by line."""
-    if len(content) > CSV_MAX_BYTES:
-        raise ValidationError(_("The file is too large (at most %(size)s MB).") % {"size": CSV_MAX_BYTES // 2**20})
+def csv_cell_escape(value: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading ``'`` (OWASP CSV injection).
+
+    A cell that merely looks escaped (quotes, then a formula character) gets one more quote, so
+    ``csv_cell_unescape`` gives back exactly what was exported.
+    """
+    return "'" + value if CSV_FORMULA_START.match(value) else value
+
+
+def csv_cell_unescape(value: str) -> str:
+    """The exact inverse of ``csv_cell_escape``: one leading ``'`` before a formula character is dropped."""
+    return value[1:] if value.startswith("'") and CSV_FORMULA_START.match(value, 1) else value
+
+
+@dataclass(frozen=True)
+class ClientImport:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
+    """The data rows of the file (no header, no blank row) with the line each starts on.
+
+    Refuses a file over the size or row limit before any row is checked.
+    """
+    if len(content) > settings.MAILINGS_IMPORT_MAX_BYTES:
+        raise ValidationError(
+            _("The file is too large (at most %(size)s).")
+            % {"size": filesizeformat(settings.MAILINGS_IMPORT_MAX_BYTES)}
+        )
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(_("The file must be UTF-8 encoded CSV.")) from None
     reader = csv.reader(io.StringIO(text))
     rows: list[tuple[int, list[str]]] = []
+    max_rows = settings.MAILINGS_IMPORT_MAX_ROWS
     try:
         line = 1
         for row in reader:
-            rows.append((line, row))  # the line the row starts on (a quoted cell may span lines)
+            is_header = line == 1 and bool(row) and row[0].strip().lower() == "email"
+            if not is_header and any(cell.strip() for cell in row):
+                rows.append((line, row))  # the line the row starts on (a quoted cell may span lines)
             line = reader.line_num + 1
-            if len(rows) > CSV_MAX_ROWS + 1:
-                raise ValidationError(_("At most %(max)s rows per import.") % {"max": CSV_MAX_ROWS})
+            if len(rows) > max_rows:
+                raise ValidationError(_("At most %(max)s rows per import.") % {"max": max_rows})
     except csv.Error as error:
         raise ValidationError(
             _("Line %(line)s: the file is not valid CSV (%(error)s).") % {"line": reader.line_num, "error": error}
         ) from None
-    created, problems, seen = 0, [], {}
+    return rows
+
+
+def _import_refused(problems: list[str]) -> ValidationError:
+    shown = problems[:CSV_ERRORS_SHOWN]
+    more = len(problems) - len(shown)
+    if more:
+        shown.append(ngettext("… and %(count)s more error.", "… and %(count)s more errors.", more) % {"count": more})
+    return ValidationError(shown)
+
+
+def clients_import_csv(*, owner: User, content: bytes, update_existing: bool = False) -> ClientImport:
+    """Import ``email,full_name,comment`` rows (a header row is optional), all or nothing.
+
+    Every row is checked before anything is saved: with one bad row nothing is imported, and the
+    error names the first bad rows by line, then how many more. A client already on the owner's
+    list (same email) keeps its data, or takes the file's with ``update_existing``. Cells escaped
+    by the export are read back as they were.
+    """
+    rows = _csv_rows(content)
+    existing = {client.email.lower(): client for client in Client.objects.filter(owner=owner)}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    new: list[Client] = []
+    changed: list[Client] = []
+    unchanged = 0
+    now = timezone.now()
     for line, row in rows:
-        if not row or not any(cell.strip() for cell in row):
+        if any(cell.strip() for cell in row[3:]):
+            problems.append(_("Line %(line)s: at most 3 columns (email, full name, comment).") % {"line": line})
             continue
-        if line == 1 and row[0].strip().lower() == "email":
-            continue  # a header row
-        email = row[0].strip()
-        full_name = row[1] if len(row) > 1 else ""
-        comment = row[2] if len(row) > 2 else ""
-        if email.lower() in seen:
+        cells = [csv_cell_unescape(cell) for cell in row[:3]] + [""] * (3 - len(row[:3]))
+        email, full_name, comment, errors = _client_values(*cells)
+        if errors:
+            problem = " ".join(message for messages in errors.values() for message in messages)
+            problems.append(_("Line %(line)s: %(problem)s") % {"line": line, "problem": problem})
+            continue
+        key = email.lower()
+        if key in seen:
             problems.append(
                 _("Line %(line)s: %(email)s is already on line %(first)s.")
-                % {"line": line, "email": email, "first": seen[email.lower()]}
+                % {"line": line, "email": email, "first": seen[key]}
             )
             continue
-        seen[email.lower()] = line
-        try:
-            client_create(owner=owner, email=email, full_name=full_name, comment=comment)
-        except ValidationError as error:
-            problems.append(_("Line %(line)s: %(problem)s") % {"line": line, "problem": " ".join(error.messages)})
+        seen[key] = line
+        client = existing.get(key)
+        if client is None:
+            new.append(Client(owner=owner, email=email, full_name=full_name, comment=comment))
+        elif update_existing and (client.full_name, client.comment) != (full_name, comment):
+            client.full_name, client.comment, client.updated_at = full_name, comment, now
+            changed.append(client)
         else:
-            created += 1
+            unchanged += 1
+    if problems:
+        raise _import_refused(problems)
+    result = ClientImport(created=len(new), updated=len(changed), unchanged=unchanged)
     with transaction.atomic():
+        try:
+            Client.objects.bulk_create(new, batch_size=CSV_BATCH_SIZE)
+        except IntegrityError:  # another request added one of these emails since the check
+            raise ValidationError(_("Some of these clients were added meanwhile; import the file again.")) from None
+        Client.objects.bulk_update(changed, ["full_name", "comment", "updated_at"], batch_size=CSV_BATCH_SIZE)
         audit_record(
-            action="mailings.clients_imported", actor=owner, details={"created": created, "bad": len(problems)}
+            action="mailings.clients_imported",
+            actor=owner,
+            details={"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
         )
-    return created, problems
+        _changed(owner)  # one cache invalidation for the whole file
+    return result
 
 
 def clients_export_csv(*, owner: User) -> str:
+    """The owner's clients as CSV; formula-like cells are escaped (``clients_import_csv`` reads them back)."""
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(["email", "full_name", "comment"])
     for client in Client.objects.filter(owner=owner).order_by(Lower("email")):
-        writer.writerow([client.email, client.full_name, client.comment])
+        writer.writerow([csv_cell_escape(value) for value in (client.email, client.full_name, client.comment)])
     return output.getvalue()
 
 
@@ -228,9 +333,9 @@ def _clean_mailing(
     if periodicity not in Mailing.Periodicity.values:
         errors["periodicity"] = [_("Choose once, daily, weekly or monthly.")]
     try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["time_zone"] = [_("Unknown time zone.")]
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        errors["time_zone"] = error.messages
     if errors:
         raise ValidationError(errors)
 
@@ -378,6 +483,26 @@ def run_retry_failed(*, run: MailingRun, actor: User) -> int:
                 action="mailings.run_retried", actor=actor, target=run.mailing, details={"run": run.pk, "failed": count}
             )
             transaction.on_commit(lambda: retry_failed.delay())
+    return count
+
+
+def run_retry_unknown(*, run: MailingRun, actor: User) -> int:
+    """The owner sends again the deliveries of this run whose outcome is unknown (a sender died
+    mid-conversation). Those recipients may get the email twice: nothing does this by itself."""
+    if run.mailing.owner_id != actor.pk:
+        raise PermissionDenied(_("Only the owner can retry a run."))
+    if not run.mailing.is_active:
+        raise ValidationError(_("This mailing is stopped."))
+    with transaction.atomic():
+        count = Attempt.objects.filter(run=run, status=Attempt.Status.UNKNOWN, client__isnull=False).count()
+        if count:
+            audit_record(
+                action="mailings.run_unknown_retried",
+                actor=actor,
+                target=run.mailing,
+                details={"run": run.pk, "unknown": count},
+            )
+            transaction.on_commit(lambda: resend_unknown.delay(run.pk))
     return count
 
 

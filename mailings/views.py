@@ -103,19 +103,43 @@ def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def client_import(request: HttpRequest) -> HttpResponse:
     form = ClientImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choose a CSV file."))
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
         return redirect("mailings:clients")
     try:
-        created, problems = services.clients_import_csv(owner=request.user, content=form.cleaned_data["file"].read())
+        result = services.clients_import_csv(
+            owner=request.user,
+            content=form.cleaned_data["file"].read(),
+            update_existing=form.cleaned_data["update_existing"],
+        )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        if len(error.messages) > 1:
+            messages.error(request, _("Nothing was imported: correct these lines and import the file again."))
+        for problem in error.messages:
+            messages.error(request, problem)
         return redirect("mailings:clients")
     messages.success(
         request,
-        ngettext("%(count)s client imported.", "%(count)s clients imported.", created) % {"count": created},
+        ngettext("%(count)s client imported.", "%(count)s clients imported.", result.created)
+        % {"count": result.created},
     )
-    for problem in problems[:50]:
-        messages.warning(request, problem)
+    if result.updated:
+        messages.info(
+            request,
+            ngettext("%(count)s client updated.", "%(count)s clients updated.", result.updated)
+            % {"count": result.updated},
+        )
+    if result.unchanged:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s client was already on your list and is unchanged.",
+                "%(count)s clients were already on your list and are unchanged.",
+                result.unchanged,
+            )
+            % {"count": result.unchanged},
+        )
     return redirect("mailings:clients")
 
 
@@ -356,6 +380,28 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
     messages.info(
         request,
         ngettext("%(count)s failed delivery will be retried.", "%(count)s failed deliveries will be retried.", count)
+        % {"count": count},
+    )
+    return redirect("mailings:run", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_retry_unknown(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner decides to send again the deliveries a crashed sender left unknown."""
+    run = _own_run(request, pk)
+    try:
+        count = services.run_retry_unknown(run=run, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("mailings:run", pk=run.pk)
+    messages.info(
+        request,
+        ngettext(
+            "%(count)s delivery with an unknown outcome will be sent again.",
+            "%(count)s deliveries with an unknown outcome will be sent again.",
+            count,
+        )
         % {"count": count},
     )
     return redirect("mailings:run", pk=run.pk)

@@ -363,6 +363,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+# A client CSV import is checked whole before anything is saved: these bound one request's work.
+MAILINGS_IMPORT_MAX_ROWS = env.int("MAILINGS_IMPORT_MAX_ROWS", default=10_000)
+MAILINGS_IMPORT_MAX_BYTES = env.int("MAILINGS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }

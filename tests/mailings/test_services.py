@@ -1,11 +1,10 @@
 """Mailings services: clients and CSV, messages, mailing rules, managers, caches, `send_mailing`, demo data."""
 
-import csv
-import io
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
@@ -13,10 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from core.management.commands.fill import FILLERS
 from mailings import demo, selectors, services
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage, Unsubscribe
-from tests.factories import UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,95 +51,6 @@ def test_client_update_keeps_its_own_email_but_refuses_another_clients(user):
 
     ann.refresh_from_db()
     assert (ann.email, ann.comment) == ("ANN@example.org", "VIP")
-
-
-def test_csv_import_keeps_good_rows_and_reports_bad_ones_by_line_number(user):
-    ClientFactory(owner=user, email="old@example.org")
-    content = csv_bytes(
-        "email,full_name,comment",  # 1: header
-        "ann@example.org,Ann Lee,first",  # 2
-        "not-an-email,Bad Email",  # 3
-        "nameless@example.org,",  # 4
-        "ANN@example.org,Ann Twice",  # 5: duplicate of line 2
-        "old@example.org,Already There",  # 6: an existing client
-        "",  # 7: blank lines are skipped
-        "bob@example.org,Bob",  # 8
-    )
-
-    created, problems = services.clients_import_csv(owner=user, content=content)
-
-    assert created == 2
-    assert [problem.split(":")[0] for problem in problems] == ["Line 3", "Line 4", "Line 5", "Line 6"]
-    assert "valid email" in problems[0]
-    assert "name" in problems[1]
-    assert "already on line 2" in problems[2]
-    assert "already have a client" in problems[3]
-    assert set(Client.objects.filter(owner=user).values_list("email", flat=True)) == {
-        "old@example.org",
-        "ann@example.org",
-        "bob@example.org",
-    }
-
-
-def test_csv_import_counts_lines_of_quoted_multiline_cells(user):
-    content = csv_bytes('a@example.org,Ann,"a comment', 'on two lines"', "broken,Bob", "c@example.org,Cid")
-
-    created, problems = services.clients_import_csv(owner=user, content=content)
-
-    assert created == 2
-    assert problems[0].startswith("Line 3:")
-    assert Client.objects.get(email="a@example.org").comment == "a comment\non two lines"
-
-
-def test_csv_import_accepts_a_utf8_bom_and_cyrillic_names(user):
-    created, problems = services.clients_import_csv(
-        owner=user, content="\ufeffemail,name\nivan@example.org,Иван Петров\n".encode()
-    )
-
-    assert (created, problems) == (1, [])
-    assert Client.objects.get(owner=user).full_name == "Иван Петров"
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        ("ivan@example.org,Иван\n".encode("cp1251"), "UTF-8"),
-        (b"a@example.org,Ann\n" + b"x" * (services.CSV_MAX_BYTES + 1), "too large"),
-        (b'a@example.org,"' + b"x" * 200_000 + b'"\n', "not valid CSV"),
-    ],
-    ids=["not-utf8", "too-large", "broken-csv"],
-)
-def test_csv_import_refuses_unreadable_files_and_creates_nothing(user, content, message):
-    with pytest.raises(ValidationError) as error:
-        services.clients_import_csv(owner=user, content=content)
-
-    assert message in " ".join(error.value.messages)
-    assert not Client.objects.exists()
-
-
-def test_csv_import_refuses_too_many_rows(user, monkeypatch):
-    monkeypatch.setattr(services, "CSV_MAX_ROWS", 2)
-
-    with pytest.raises(ValidationError):
-        services.clients_import_csv(owner=user, content=csv_bytes(*(f"c{n}@example.org,C {n}" for n in range(4))))
-    assert not Client.objects.exists()
-
-
-def test_csv_export_lists_only_the_owners_clients_and_imports_back(user, other_user):
-    ClientFactory(owner=user, email="b@example.org", full_name="Bob", comment='says "hi", often')
-    ClientFactory(owner=user, email="A@example.org", full_name="Ann")
-    ClientFactory(owner=other_user, email="secret@example.org")
-
-    exported = services.clients_export_csv(owner=user)
-
-    rows = list(csv.reader(io.StringIO(exported)))
-    assert rows == [
-        ["email", "full_name", "comment"],
-        ["A@example.org", "Ann", ""],
-        ["b@example.org", "Bob", 'says "hi", often'],
-    ]
-    third = UserFactory()
-    assert services.clients_import_csv(owner=third, content=exported.encode()) == (2, [])
 
 
 # --- Messages --------------------------------------------------------------------------------
@@ -447,7 +355,8 @@ def _fill(scale: int = 1) -> str:
 
 
 def test_fill_runs_the_mailings_demo_after_the_chat_one():
-    assert FILLERS.index("mailings.demo.fill") == FILLERS.index("chat.demo.fill") + 1
+    fillers = settings.DEMO_FILLERS
+    assert fillers.index("mailings.demo.fill") == fillers.index("chat.demo.fill") + 1
 
 
 def test_demo_gives_alice_and_bob_clients_messages_and_a_mailing_of_every_periodicity():
