@@ -39,7 +39,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -243,6 +243,7 @@ def stalled_attempts_recover(*, run_id: int | None = None, now: datetime | None 
             return 0
         changed = Attempt.objects.filter(pk__in=[pk for pk, _run in found], status=Attempt.Status.SENDING).update(
             status=Attempt.Status.UNKNOWN,
+            tries=F("tries") + 1,  # the cut-off conversation was a try
             next_try_at=None,
         )
         runs = sorted({run for _pk, run in found})

@@ -27,6 +27,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/retry/", views.run_retry, name="run-retry"),
+    path("runs/<int:pk>/retry-unknown/", views.run_retry_unknown, name="run-retry-unknown"),
     path("users/", views.user_list, name="users"),
     path("users/<int:pk>/block/", views.user_block, name="user-block"),
     path("users/<int:pk>/unblock/", views.user_unblock, name="user-unblock"),

@@ -302,6 +302,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field; each set of choices gets its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "MailingStatusEnum": "mailings.models.Mailing.Status",
+        "MailingRunStatusEnum": "mailings.models.MailingRun.Status",
+        "AttemptStatusEnum": "mailings.models.Attempt.Status",
+    },
 }
 
 # --- Audit ----------------------------------------------------------------------------------

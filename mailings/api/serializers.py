@@ -171,6 +171,51 @@ class MailingRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MailingRunStatsSerializer(serializers.ModelSerializer):
+    """A run and where each of its recipients stands; the five counts add up to ``total``."""
+
+    sent = serializers.IntegerField(read_only=True)
+    failed = serializers.IntegerField(read_only=True)
+    skipped = serializers.IntegerField(read_only=True, help_text="Unsubscribed recipients, not sent to.")
+    unknown = serializers.IntegerField(
+        read_only=True,
+        help_text="Deliveries cut off by a sender that died mid-conversation: the email may or may not have "
+        "arrived. Never re-sent automatically; the owner may `retry-unknown`.",
+    )
+    pending = serializers.SerializerMethodField(help_text="Recipients not sent to yet (queued or in flight).")
+    needs_attention = serializers.SerializerMethodField(help_text="True while some delivery is unknown.")
+
+    class Meta:
+        model = MailingRun
+        fields = [
+            "id",
+            "mailing",
+            "scheduled_for",
+            "started_at",
+            "finished_at",
+            "status",
+            "total",
+            "manual",
+            "sent",
+            "failed",
+            "skipped",
+            "unknown",
+            "pending",
+            "needs_attention",
+        ]
+        read_only_fields = fields
+
+    def get_pending(self, run: MailingRun) -> int:
+        return max(0, run.total - (run.sent + run.failed + run.skipped + run.unknown))
+
+    def get_needs_attention(self, run: MailingRun) -> bool:
+        return run.unknown > 0
+
+
+class RetryUnknownSerializer(serializers.Serializer):
+    resending = serializers.IntegerField(help_text="How many unknown deliveries are being sent again.")
+
+
 class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt

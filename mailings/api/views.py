@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,12 +20,14 @@ from mailings.api.serializers import (
     ClientSerializer,
     ClientWriteSerializer,
     MailingRunSerializer,
+    MailingRunStatsSerializer,
     MailingSerializer,
     MailingWriteSerializer,
     MailMessageSerializer,
     MailMessageWriteSerializer,
+    RetryUnknownSerializer,
 )
-from mailings.models import Attempt, Client, Mailing, MailMessage
+from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
 
 TAGS = ["mailings"]
 
@@ -198,6 +201,28 @@ class MailingViewSet(
         """Stop the mailing: nothing more is sent, failed deliveries are not retried."""
         mailing = services.mailing_disable(mailing=self.get_object(), actor=request.user)
         return Response(self.get_serializer(self._fresh(mailing)).data)
+
+    @extend_schema(
+        responses={200: MailingRunStatsSerializer(many=True)}, summary="The runs of the mailing, newest first"
+    )
+    @action(detail=True, methods=["get"], pagination_class=CursorPagination, filter_backends=[])
+    def runs(self, request: Request, pk: str) -> Response:
+        """Each run with its counts: sent, failed, skipped, unknown, pending; cursor-paginated."""
+        page = self.paginate_queryset(selectors.run_summaries(self.get_object()))
+        return self.get_paginated_response(MailingRunStatsSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: RetryUnknownSerializer},
+        summary="Send a run's unknown deliveries again (owner)",
+    )
+    @action(detail=True, methods=["post"], url_path=r"runs/(?P<run_id>\d+)/retry-unknown")
+    def retry_unknown(self, request: Request, pk: str, run_id: str) -> Response:
+        """Deliveries whose sender died mid-conversation are never re-sent by themselves: the owner
+        decides (those recipients may get the email twice)."""
+        run = get_object_or_404(MailingRun.objects.select_related("mailing"), mailing=self._own(), pk=run_id)
+        count = services.run_retry_unknown(run=run, actor=request.user)
+        return Response({"resending": count}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         responses={200: AttemptSerializer(many=True)},

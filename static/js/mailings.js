@@ -13,7 +13,7 @@
           inner.style.width = data.percent + "%";
           inner.textContent = data.percent + "%";
           bar.setAttribute("aria-valuenow", data.percent);
-          ["sent", "failed", "skipped", "total"].forEach(function (name) {
+          ["sent", "failed", "skipped", "unknown", "pending", "total"].forEach(function (name) {
             var cell = document.querySelector('[data-count="' + name + '"]');
             if (cell) { cell.textContent = data[name]; }
           });
