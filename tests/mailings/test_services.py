@@ -230,7 +230,7 @@ def test_send_mailing_command_sends_now_and_prints_the_counts(user, mailoutbox):
     run = MailingRun.objects.get(mailing=mailing)
     assert run.manual
     assert (
-        f"Mailing {mailing.pk}, run {run.pk}: 2 sent, 0 failed, 1 skipped (unsubscribed), 3 recipients."
+        f"Mailing {mailing.pk}, run {run.pk}: 2 sent, 0 failed, 1 skipped (unsubscribed), 0 unknown, 3 recipients."
         in out.getvalue()
     )
 

@@ -24,6 +24,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Mailing {mailing.pk}, run {run.pk}: {counts['success']} sent, {counts['failure']} failed, "
-                f"{counts['skipped']} skipped (unsubscribed), {run.total} recipients."
+                f"{counts['skipped']} skipped (unsubscribed), {counts['unknown']} unknown, {run.total} recipients."
             )
         )
