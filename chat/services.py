@@ -11,6 +11,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
 from core.images import image_header_check
 from core.services import audit_record
+from core.storage import files_delete_on_commit
 
 MAX_TEXT = 10_000
 MAX_FILENAME = 200
@@ -192,9 +194,58 @@ def chat_delete(*, chat: Chat, owner: User) -> None:
         chat.delete()
 
 
+# --- Moderation (the admin) ----------------------------------------------------------------
+# Like Zulip's moderators, staff may rename or delete a chat and delete any message for everyone;
+# they do not write messages, edit others' words or change memberships (the members' own business).
+# Who counts as a moderator is the admin's permission check (chat.change_chat, chat.delete_chat, ...).
+
+
+def chat_moderate_rename(*, chat: Chat, moderator: User, title: str, request: HttpRequest | None = None) -> Chat:
+    title = _clean_title(title)
+    with transaction.atomic():
+        old_title, chat.title = Chat.objects.values_list("title", flat=True).get(pk=chat.pk), title
+        chat.save(update_fields=["title", "updated_at"])
+        audit_record(
+            action="chat.moderator_renamed",
+            actor=moderator,
+            target=chat,
+            request=request,
+            details={"from": old_title, "to": title},
+        )
+    return chat
+
+
+def chat_moderate_delete(*, chat: Chat, moderator: User, request: HttpRequest | None = None) -> None:
+    """Delete a chat with its messages; its private files are removed once the deletion commits."""
+    with transaction.atomic():
+        audit_record(
+            action="chat.moderator_deleted",
+            actor=moderator,
+            target=chat,
+            request=request,
+            details={"title": chat.title},
+        )
+        _chat_delete_files(chat)
+        chat.delete()
+
+
+def message_moderate_delete(*, message: Message, moderator: User, request: HttpRequest | None = None) -> Message:
+    """Delete anyone's message for everyone, as its author can: a tombstone remains, the files go."""
+    with transaction.atomic():
+        _message_erase(message)
+        audit_record(
+            action="chat.message_moderator_deleted",
+            actor=moderator,
+            target=message.chat,
+            request=request,
+            details={"message": message.pk, "author": message.author_id},
+        )
+    return message
+
+
 def _chat_delete_files(chat: Chat) -> None:
     names = list(Attachment.objects.filter(message__chat=chat).values_list("file", flat=True))
-    transaction.on_commit(lambda: [Attachment.file.field.storage.delete(name) for name in names])
+    files_delete_on_commit(Attachment.file.field.storage, names)
 
 
 def _role(chat: Chat, user: User) -> str | None:
@@ -310,13 +361,17 @@ def message_delete(*, message_id: int, user: User) -> Message:
     """Delete one's own message for everyone: its text and files are gone, a tombstone remains."""
     message = _own_message(message_id, user)
     with transaction.atomic():
-        names = list(message.attachments.values_list("file", flat=True))
-        message.attachments.all().delete()
-        message.text = ""
-        message.is_deleted = True
-        message.save(update_fields=["text", "is_deleted", "changed_at"])
-        transaction.on_commit(lambda: [Attachment.file.field.storage.delete(name) for name in names])
+        _message_erase(message)
     return message
+
+
+def _message_erase(message: Message) -> None:
+    names = list(message.attachments.values_list("file", flat=True))
+    message.attachments.all().delete()
+    message.text = ""
+    message.is_deleted = True
+    message.save(update_fields=["text", "is_deleted", "changed_at"])
+    files_delete_on_commit(Attachment.file.field.storage, names)
 
 
 def chat_mark_read(*, chat: Chat, user: User, up_to: int | None = None) -> None:
@@ -330,6 +385,6 @@ def member_account_deleted(*, user: User) -> None:
     """Before an account is deleted: its files go, its chats pass on, its messages stay (author gone)."""
     names = list(Attachment.objects.filter(message__author=user).values_list("file", flat=True))
     Attachment.objects.filter(message__author=user).delete()
-    transaction.on_commit(lambda: [Attachment.file.field.storage.delete(name) for name in names])
+    files_delete_on_commit(Attachment.file.field.storage, names)
     for chat in Chat.objects.filter(memberships__user=user):
         chat_leave(chat=chat, user=user)
