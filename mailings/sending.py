@@ -380,7 +380,12 @@ def _attempts_resend(attempts: list[Attempt], *, from_status: str) -> int:
             if attempt.email.lower() in unsubscribed[owner_id]:
                 mine.update(status=Attempt.Status.SKIPPED, next_try_at=None)
                 continue
-            email = build_email(mailing=attempt.mailing, client=attempt.client, connection=connection)
+            try:
+                email = build_email(mailing=attempt.mailing, client=attempt.client, connection=connection)
+            except Exception:
+                # One mailing's broken message must not hold back the others' retries.
+                logger.exception("Building the email of attempt %s failed; it stays as it was", attempt.pk)
+                continue
             if not mine.update(status=Attempt.Status.SENDING, attempted_at=timezone.now()):
                 continue
             ok, response = _deliver(email, connection)

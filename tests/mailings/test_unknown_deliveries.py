@@ -274,3 +274,22 @@ def test_a_run_of_another_mailing_answers_404_through_the_api(user, mailoutbox):
 
     assert response.status_code == 404
     assert list(run.attempts.values_list("status", flat=True)) == ["unknown"]
+
+
+def test_a_message_that_cannot_be_built_does_not_hold_back_the_other_retries(mailoutbox, monkeypatch):
+    broken, healthy = MailingFactory(), MailingFactory()
+    for mailing in (broken, healthy):
+        run = run_with(mailing, status=MailingRun.Status.FINISHED, failure=1)
+        run.attempts.update(next_try_at=timezone.now() - timedelta(seconds=1))
+    real_build = sending.build_email
+
+    def build(*, mailing, client, connection):
+        if mailing.pk == broken.pk:
+            raise RuntimeError("template exploded")
+        return real_build(mailing=mailing, client=client, connection=connection)
+
+    monkeypatch.setattr(sending, "build_email", build)
+
+    assert sending.failed_attempts_retry() == 1
+    assert [email.to[0] for email in mailoutbox] == [healthy.attempts.get().email]
+    assert broken.attempts.get().status == Attempt.Status.FAILURE  # not stuck in "sending"
