@@ -26,8 +26,8 @@ from accounts.forms import (
     ResendForm,
 )
 from accounts.models import BUNDLED_AVATARS, User
-from chat import selectors as chat_selectors
 from core.forms import apply_errors
+from core.registry import profile_panels
 
 CODE_SENT_SESSION_KEY = "accounts_code_sent"
 
@@ -204,8 +204,8 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @login_required
 def public_profile(request: HttpRequest, username: str) -> HttpResponse:
     person = get_object_or_404(User, username=username, is_active=True)
-    shared = chat_selectors.shared_chats(request.user, person) if person != request.user else []
-    return render(request, "accounts/public_profile.html", {"person": person, "shared_chats": shared})
+    panels = profile_panels(viewer=request.user, person=person)
+    return render(request, "accounts/public_profile.html", {"person": person, "panels": panels})
 
 
 class PasswordResetView(auth_views.PasswordResetView):

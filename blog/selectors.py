@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from blog.cache import cache_version
 from blog.models import Article
+from core.parsing import page_number
 from core.permissions import is_blog_manager
 
 EXCERPT_WORDS = 40
@@ -76,13 +77,6 @@ def _card(article: Article) -> ArticleCard:
     )
 
 
-def _page_number(value: object) -> int:
-    try:
-        return max(int(str(value)), 1)
-    except (TypeError, ValueError):
-        return 1
-
-
 def published_page(page: object = 1, *, per_page: int | None = None) -> Page:
     """One page of published articles as ``ArticleCard``s.
 
@@ -91,7 +85,7 @@ def published_page(page: object = 1, *, per_page: int | None = None) -> Page:
     """
     per_page = per_page or settings.BLOG_PAGE_SIZE
     paginator = Paginator(published_articles(), per_page)
-    number = _page_number(page)
+    number = page_number(page)
     if number == 1:
         key = f"blog:list:{cache_version()}:{per_page}"
         data = cache.get(key)

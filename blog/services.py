@@ -24,6 +24,7 @@ from core.images import jpeg_bytes, verified_image
 from core.permissions import check_blog_manager
 from core.request_info import client_ip
 from core.services import audit_record
+from core.storage import files_delete_on_commit
 
 TITLE_MAX = 200
 BODY_MAX = 100_000
@@ -124,12 +125,6 @@ def article_check(*, title: object, body: object, publish_at: object = None, ima
         raise ValidationError(errors)
 
 
-def _delete_file_on_commit(article: Article, name: str) -> None:
-    if name:
-        storage = article.image.storage
-        transaction.on_commit(lambda: storage.delete(name))
-
-
 # --- Articles -----------------------------------------------------------------------------
 
 
@@ -222,7 +217,7 @@ def article_update(
                 action="blog.article_updated", actor=actor, target=current, request=request, details={"fields": changed}
             )
             if "image" in changed:
-                _delete_file_on_commit(current, old_image)
+                files_delete_on_commit(current.image.storage, [old_image])
             _changed()
     _copy(current, article)
     return article
@@ -276,7 +271,7 @@ def article_delete(*, article: Article, actor: User, request: HttpRequest | None
             action="blog.article_deleted", actor=actor, target=article, request=request, details={"slug": article.slug}
         )
         Article.objects.filter(pk=article.pk).delete()
-        _delete_file_on_commit(article, image)
+        files_delete_on_commit(article.image.storage, [image])
         _changed()
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
+from core.registry import ProfilePanel
 
 
 def chats_of(user: User) -> QuerySet[Chat]:
@@ -89,6 +90,14 @@ def message_updates(chat: Chat, *, after: int, since: datetime | None = None) ->
 
 def shared_chats(user: User, other: User) -> QuerySet[Chat]:
     return Chat.objects.filter(memberships__user=user).filter(memberships__user=other).distinct().order_by("title")
+
+
+def profile_panel(*, viewer: User, person: User) -> ProfilePanel | None:
+    """The chats ``viewer`` shares with ``person``, for ``person``'s public profile (none on one's own)."""
+    if viewer.pk == person.pk:
+        return None
+    chats = list(shared_chats(viewer, person))
+    return ProfilePanel("chat/_profile_panel.html", {"chats": chats}) if chats else None
 
 
 def home_stats() -> list[tuple[str, int]]:

@@ -5,7 +5,6 @@ infrastructure, survives proxies and works with gunicorn's sync workers, where s
 would hold a worker per open tab.
 """
 
-import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from chat import selectors, services
 from chat.models import Chat, Message
+from core.parsing import id_or_none
 
 CHATS_PER_PAGE = 30
 
@@ -38,13 +38,6 @@ def _chat_or_404(request: HttpRequest, chat_id: int) -> Chat:
 
 def _errors(error: ValidationError) -> list[str]:
     return error.messages
-
-
-def _id_param(value: str | None) -> int | None:
-    """A message or user id from the query string or a form; None unless plain ASCII digits."""
-    if value and re.fullmatch(r"[0-9]{1,18}", value):
-        return int(value)
-    return None
 
 
 def _since_param(value: str) -> datetime | None:
@@ -89,7 +82,7 @@ def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chat = _chat_or_404(request, pk)
     # Taken before reading (less the overlap), so that a change made meanwhile reaches the first poll.
     since = timezone.now() - POLL_OVERLAP
-    before = _id_param(request.GET.get("before"))
+    before = id_or_none(request.GET.get("before"))
     page, has_older = selectors.message_page(chat, before=before, size=settings.CHAT_PAGE_SIZE)
     if page and not before:
         services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
@@ -143,7 +136,7 @@ def message_send(request: HttpRequest, pk: int) -> HttpResponse:
 def poll(request: HttpRequest, pk: int) -> JsonResponse:
     """New messages after ``after`` and messages changed since ``since``; marks what was seen read."""
     chat = _chat_or_404(request, pk)
-    after = _id_param(request.GET.get("after", "0"))
+    after = id_or_none(request.GET.get("after", "0"), minimum=0)
     raw_since = request.GET.get("since", "")
     since = _since_param(raw_since) if raw_since else None
     if after is None or (raw_since and since is None):
@@ -229,7 +222,7 @@ def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpRe
         added = services.chat_members_add(chat=chat, member=request.user, usernames=request.POST.get("usernames", ""))
         messages.success(request, _("Added: %(names)s.") % {"names": ", ".join(u.username for u in added) or "—"})
     elif action == "remove":
-        user_id = _id_param(request.POST.get("user"))
+        user_id = id_or_none(request.POST.get("user"))
         user = User.objects.filter(pk=user_id).first() if user_id else None
         if user is None:
             raise ValidationError(_("This user is not a member of the chat."))

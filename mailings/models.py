@@ -1,18 +1,14 @@
-from zoneinfo import available_timezones
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+from core.timezones import validate_time_zone
 
-
-def time_zone_validate(value: str) -> None:
-    if value not in available_timezones():
-        raise ValidationError(_("Unknown time zone: %(zone)s."), params={"zone": value})
+# Migration 0001 names the validator by this path.
+time_zone_validate = validate_time_zone
 
 
 class Client(TimeStampedModel):
@@ -74,7 +70,7 @@ class Mailing(TimeStampedModel):
     end_at = models.DateTimeField(_("end"))
     periodicity = models.CharField(_("periodicity"), max_length=10, choices=Periodicity.choices)
     # Send times repeat in this zone, so daylight-saving changes neither skip nor double a send.
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[time_zone_validate])
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.CREATED)
     is_active = models.BooleanField(_("active"), default=True)
     next_send_at = models.DateTimeField(_("next send"), null=True, blank=True, db_index=True)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.images import jpeg_bytes, verified_image
+from core.parsing import positive_int
 from core.services import audit_record
 from core.storage import files_delete_on_commit
 from shop import selectors
@@ -365,10 +366,11 @@ def category_delete(*, category: Category, actor: User | None, request: HttpRequ
 
 
 def _cart_product(product_id: object) -> Product:
+    message = _("This product does not exist or is not on sale.")
     try:
-        return selectors.active_products().get(pk=int(product_id))
-    except (Product.DoesNotExist, TypeError, ValueError):
-        raise ValidationError({"product": [_("This product does not exist or is not on sale.")]}) from None
+        return selectors.active_products().get(pk=positive_int(product_id, field="product", message=message))
+    except Product.DoesNotExist:
+        raise ValidationError({"product": [message]}) from None
 
 
 def _checked_quantity(quantity: object) -> int:
@@ -419,12 +421,7 @@ def _cart_set(*, request: HttpRequest, product: Product, quantity: int) -> Produ
 
 def cart_remove(*, request: HttpRequest, product_id: object) -> None:
     """Remove a product from the cart; one that is not in it is an error."""
-    try:
-        product_id = int(product_id)
-    except (TypeError, ValueError):
-        raise ValidationError({"product": [_("Enter a valid product id.")]}) from None
-    if not 0 < product_id < 2**63:  # no such row, and SQLite cannot even bind a larger number
-        raise ValidationError({"product": [_("This product is not in your cart.")]})
+    product_id = positive_int(product_id, field="product", message=_("Enter a valid product id."))
     if request.user.is_authenticated:
         deleted, _counts = CartItem.objects.filter(user=request.user, product_id=product_id).delete()
         missing = not deleted

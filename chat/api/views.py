@@ -1,4 +1,3 @@
-import re
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
@@ -28,23 +27,20 @@ from chat.api.serializers import (
 )
 from chat.models import Chat, Membership, Message
 from core.api.pagination import CursorPagination
+from core.parsing import id_or_404, positive_int
 
 
 def _chat(request: Request, chat_id: object) -> Chat:
     try:
-        return selectors.chat_for_member(request.user, int(chat_id))
-    except (Chat.DoesNotExist, TypeError, ValueError):
+        return selectors.chat_for_member(request.user, id_or_404(chat_id))
+    except Chat.DoesNotExist:
         raise NotFound from None
 
 
 def _id_param(request: Request, name: str, message: str) -> int | None:
-    """A query parameter holding an object id: ASCII digits only ("²".isdigit() is true, int("²") fails)."""
+    """A query parameter holding an object id (0 for ``after``: from the start); None when absent."""
     value = request.query_params.get(name)
-    if value is None:
-        return None
-    if not re.fullmatch(r"[0-9]{1,19}", value):
-        raise ValidationError({name: [message]})
-    return int(value)
+    return None if value is None else positive_int(value, field=name, message=message, minimum=0)
 
 
 def _with_members(queryset):

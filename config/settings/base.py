@@ -334,6 +334,12 @@ ACCOUNTS_DELETE_HOOKS = [
     "shop.services.customer_account_deleted",
 ]
 
+# --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
+# (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.
+PROFILE_PANELS = ["chat.selectors.profile_panel"]
+# (scale=..., stdout=...) demo data for `manage.py fill`, in dependency order.
+DEMO_FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
+
 # --- Messenger ------------------------------------------------------------------------------
 CHAT_ATTACHMENT_TYPES = env.list(
     "CHAT_ATTACHMENT_TYPES", default=["txt", "pdf", "png", "jpg", "jpeg", "gif", "docx", "xlsx", "zip"]

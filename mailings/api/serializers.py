@@ -2,7 +2,7 @@
 whose data goes to ``mailings.services`` (which enforces every rule)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from core import timezones
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
 
-TIME_ZONES = frozenset(available_timezones())
 MAX_CLIENTS_PER_MAILING = 10_000
 
 
 def default_time_zone() -> str:
-    return settings.TIME_ZONE if settings.TIME_ZONE in TIME_ZONES else "UTC"
+    return settings.TIME_ZONE if settings.TIME_ZONE in timezones.time_zone_names() else "UTC"
 
 
 # --- Clients -------------------------------------------------------------------------------
@@ -149,9 +149,7 @@ class MailingWriteSerializer(serializers.Serializer):
         return clients
 
     def validate_time_zone(self, value: str) -> str:
-        if value not in TIME_ZONES:
-            raise serializers.ValidationError(_("Unknown time zone."))
-        return value
+        return timezones.validate_time_zone(value)
 
     def validate(self, data: dict) -> dict:
         zone_name = data.get("time_zone") or self.instance_zone or default_time_zone()

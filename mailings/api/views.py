@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.pagination import CursorPagination
+from core.parsing import positive_int
 from mailings import selectors, services
 from mailings.api.serializers import (
     AttemptSerializer,
@@ -243,8 +244,6 @@ class MailingViewSet(
             attempts = attempts.filter(status=wanted)
         run = request.query_params.get("run")
         if run is not None:
-            if not run.isascii() or not run.isdigit() or len(run) > 19:
-                raise ValidationError({"run": [_("Enter a run id.")]})
-            attempts = attempts.filter(run_id=int(run))
+            attempts = attempts.filter(run_id=positive_int(run, field="run", message=_("Enter a run id.")))
         page = self.paginate_queryset(attempts)
         return self.get_paginated_response(AttemptSerializer(page, many=True).data)

@@ -144,7 +144,7 @@ def test_enormous_ids_and_quantities_get_a_message_never_a_500(client, user, sig
     ]:
         response = client.post(url, data)
         assert response.status_code == 302, (url, data)
-        assert flash(response).startswith(("This product", "Enter a quantity")), (url, data)
+        assert flash(response).startswith(("This product", "Enter a quantity", "Enter a valid product id")), (url, data)
     assert client.get(reverse("shop:product-detail", args=[int(huge)])).status_code == (404 if signed else 302)
     cart = client.get(CART).context["cart"]
     assert [(line.product, line.quantity) for line in cart.lines] == [(tea, 2)]
@@ -214,8 +214,10 @@ def test_remove_takes_the_line_out(signed_in, user):
     ("product_id", "expected"),
     [
         ("absent", "This product is not in your cart."),
-        ("9" * 25, "This product is not in your cart."),
-        ("-1", "This product is not in your cart."),
+        ("9" * 19, "This product is not in your cart."),
+        ("9" * 25, "Enter a valid product id."),
+        ("-1", "Enter a valid product id."),
+        ("²", "Enter a valid product id."),
         ("abc", "Enter a valid product id."),
         ("", "Enter a valid product id."),
     ],

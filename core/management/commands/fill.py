@@ -1,8 +1,7 @@
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 
-# Each app that has demo data adds its filler here, in dependency order.
-FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
+from core.registry import registered
 
 
 class Command(BaseCommand):
@@ -15,11 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, scale: int, if_empty: bool, **options) -> None:
         if scale < 1:
             raise CommandError("--scale must be at least 1")
-        from accounts.models import User
-
-        if if_empty and User.objects.exists():
+        if if_empty and get_user_model().objects.exists():
             self.stdout.write("Data already present; demo data not added.")
             return
-        for filler in FILLERS:
-            import_string(filler)(scale=scale, stdout=self.stdout)
+        for filler in registered("DEMO_FILLERS"):
+            filler(scale=scale, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
