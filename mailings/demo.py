@@ -26,7 +26,8 @@ MESSAGES = [
 ]
 # periodicity -> (message index, days from today to the first send, length in days)
 PLAN = {
-    Mailing.Periodicity.ONCE: (3, -1, 1),
+    # Sent yesterday; it ends tomorrow because a mailing's end may not be in the past when it is created.
+    Mailing.Periodicity.ONCE: (3, -1, 2),
     Mailing.Periodicity.DAILY: (0, 1, 30),
     Mailing.Periodicity.WEEKLY: (1, 3, 90),
     Mailing.Periodicity.MONTHLY: (2, 7, 365),

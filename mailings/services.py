@@ -37,6 +37,9 @@ CSV_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
 CLIENT_EMAIL_MAX = Client._meta.get_field("email").max_length
 CLIENT_NAME_MAX = Client._meta.get_field("full_name").max_length
 CLIENT_COMMENT_MAX = 5000
+# Mailing dates outside these years are refused: they cannot be sent, and year 1 overflows on conversion to UTC.
+MAILING_FIRST_YEAR = 2000
+MAILING_LAST_YEAR = 2999
 SUBJECT_MAX = MailMessage._meta.get_field("subject").max_length
 
 
@@ -311,6 +314,27 @@ def mail_message_delete(*, message: MailMessage) -> None:
 # --- Mailings ------------------------------------------------------------------------------
 
 
+def _date_errors(*, start_at: datetime, end_at: datetime) -> dict[str, list[str]]:
+    """Dates a mailing can be scheduled with: within years that convert to UTC in any zone, ending later."""
+    errors: dict[str, list[str]] = {}
+    # Checked on the typed (local) year first: comparing or converting a year-1 date overflows.
+    if start_at.year < MAILING_FIRST_YEAR:
+        errors["start_at"] = [_("Enter a date from the year %(year)s on.") % {"year": MAILING_FIRST_YEAR}]
+    if not MAILING_FIRST_YEAR <= end_at.year <= MAILING_LAST_YEAR:
+        errors["end_at"] = [
+            _("Enter a date between the years %(first)s and %(last)s.")
+            % {"first": MAILING_FIRST_YEAR, "last": MAILING_LAST_YEAR}
+        ]
+    if errors:
+        return errors
+    if end_at <= start_at:
+        errors["end_at"] = [_("The end must come after the first send.")]
+    elif end_at <= timezone.now():
+        # A mailing whose end has passed would never send (or, before this check, sent once at once).
+        errors["end_at"] = [_("The end is already past: choose a later end.")]
+    return errors
+
+
 def _clean_mailing(
     *,
     owner: User,
@@ -328,8 +352,7 @@ def _clean_mailing(
         errors["clients"] = [_("Choose at least one client.")]
     elif any(client.owner_id != owner.pk for client in clients):
         errors["clients"] = [_("Choose among your clients.")]
-    if end_at <= start_at:
-        errors["end_at"] = [_("The end must come after the first send.")]
+    errors.update(_date_errors(start_at=start_at, end_at=end_at))
     if periodicity not in Mailing.Periodicity.values:
         errors["periodicity"] = [_("Choose once, daily, weekly or monthly.")]
     try:

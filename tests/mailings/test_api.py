@@ -843,7 +843,8 @@ def test_a_duplicate_email_slipping_past_the_check_is_still_a_400(api, user, mon
     ClientFactory(owner=user, email="race@example.org")
     client = ClientFactory(owner=user, email="free@example.org")
     monkeypatch.setattr(
-        "mailings.services._clean_client", lambda owner, email, full_name, exclude_pk=None: (email, full_name)
+        "mailings.services._clean_client",
+        lambda owner, email, full_name, comment, exclude_pk=None: (email, full_name, comment),
     )
     data = {"email": "RACE@example.org", "full_name": "Racer"}
 
