@@ -110,18 +110,29 @@ class EmailConfirmation(models.Model):
 
 
 class UserSession(models.Model):
-    """A signed-in browser: lets us cap sessions per user and end them all on a block."""
+    """A signed-in device: a browser session or an API refresh-token chain.
+
+    Both kinds count towards ACCOUNTS_MAX_SESSIONS, are listed on the profile's Devices page and
+    end together on a block. An API device follows its refresh token through every rotation.
+    """
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("browser")
+        API = "api", _("API client")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="active_sessions")
-    session_key = models.CharField(max_length=40, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices, default=Kind.WEB)
+    session_key = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    refresh_jti = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in"), auto_now_add=True, db_index=True)
+    last_used_at = models.DateTimeField(_("last use"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=255, blank=True)
 
     class Meta:
-        verbose_name = _("active session")
-        verbose_name_plural = _("active sessions")
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.ip_address or '?'}"
+        return f"{self.user} @ {self.ip_address or '?'} ({self.kind})"

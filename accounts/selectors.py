@@ -1,8 +1,8 @@
 """Reads for accounts."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from accounts.models import User
+from accounts.models import User, UserSession
 from accounts.validators import PHONE_PATTERN, normalize_phone
 
 
@@ -26,3 +26,8 @@ def user_search(*, query: str = "") -> QuerySet[User]:
     if query:
         users = users.filter(username__istartswith=query.strip())
     return users
+
+
+def user_devices(*, user: User) -> QuerySet[UserSession]:
+    """The user's signed-in browsers and API clients, most recently used first."""
+    return UserSession.objects.filter(user=user).order_by(F("last_used_at").desc(nulls_last=True), "-created_at", "-id")

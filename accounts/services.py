@@ -283,7 +283,7 @@ def block_message(user: User) -> str:
 
 
 def session_login(*, request: HttpRequest, user: User, remember: bool = False) -> None:
-    """Start a web session (a new session id), then end the oldest beyond ACCOUNTS_MAX_SESSIONS."""
+    """Start a web session (a new session id), then end the oldest devices beyond ACCOUNTS_MAX_SESSIONS."""
     login(request, user, backend="accounts.backends.LoginBackend")
     request.session.set_expiry(settings.SESSION_REMEMBER_AGE if remember else 0)
     # Other apps carry what the visitor did anonymously over to the account (e.g. the cart).
@@ -291,19 +291,7 @@ def session_login(*, request: HttpRequest, user: User, remember: bool = False) -
         import_string(hook)(request=request, user=user)
     request.session.save()
     with transaction.atomic():
-        # Lock the user row so that two simultaneous logins cannot both stay under the cap.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        UserSession.objects.update_or_create(
-            session_key=request.session.session_key,
-            defaults={
-                "user": user,
-                "ip_address": client_ip(request),
-                "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
-            },
-        )
-        sessions = list(user.active_sessions.order_by("-created_at", "-id"))
-        for old in sessions[settings.ACCOUNTS_MAX_SESSIONS :]:
-            _session_end(old)
+        _device_add(user=user, request=request, kind=UserSession.Kind.WEB, session_key=request.session.session_key)
         audit_record(action="accounts.login", actor=user, target=user, request=request, details={"channel": "web"})
 
 
@@ -320,23 +308,105 @@ def _session_store() -> type[SessionBase]:
     return import_string(f"{settings.SESSION_ENGINE}.SessionStore")
 
 
-def _session_end(user_session: UserSession) -> None:
-    _session_store()(session_key=user_session.session_key).delete()
-    user_session.delete()
+def _device_add(
+    *,
+    user: User,
+    request: HttpRequest | None,
+    kind: str,
+    session_key: str | None = None,
+    refresh_jti: str | None = None,
+) -> UserSession:
+    """Record a signed-in device, then end the oldest ones beyond the cap (browsers and API clients alike)."""
+    # Lock the user row so that two simultaneous logins cannot both stay under the cap.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    lookup = {"session_key": session_key} if session_key else {"refresh_jti": refresh_jti}
+    device, _created = UserSession.objects.update_or_create(
+        **lookup,
+        defaults={
+            "user": user,
+            "kind": kind,
+            "last_used_at": timezone.now(),
+            "ip_address": client_ip(request) if request is not None else None,
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else "",
+        },
+    )
+    for old in list(user.active_sessions.order_by("-created_at", "-id"))[settings.ACCOUNTS_MAX_SESSIONS :]:
+        _device_end(old)
+    return device
+
+
+def _device_end(device: UserSession) -> None:
+    """Sign one device out: its browser session is deleted, or its current refresh token blacklisted."""
+    if device.session_key:
+        _session_store()(session_key=device.session_key).delete()
+    if device.refresh_jti:
+        token = OutstandingToken.objects.filter(jti=device.refresh_jti).first()
+        if token is not None:
+            BlacklistedToken.objects.get_or_create(token=token)
+    device.delete()
 
 
 def _sessions_end(*, user: User, keep: str | None = None) -> None:
-    for user_session in user.active_sessions.exclude(session_key=keep or ""):
-        _session_end(user_session)
+    for user_session in user.active_sessions.filter(kind=UserSession.Kind.WEB).exclude(session_key=keep or ""):
+        _device_end(user_session)
+
+
+def device_seen(*, session_key: str) -> None:
+    """Note that a browser session was used now (called at most every few minutes per session)."""
+    UserSession.objects.filter(session_key=session_key).update(last_used_at=timezone.now())
+
+
+def device_sign_out(*, device: UserSession, request: HttpRequest | None = None) -> None:
+    """The owner signs one of their devices out (the Devices page)."""
+    with transaction.atomic():
+        _device_end(device)
+        audit_record(
+            action="accounts.device_signed_out",
+            actor=device.user,
+            target=device.user,
+            request=request,
+            details={"kind": device.kind, "ip": device.ip_address, "user_agent": device.user_agent},
+        )
+
+
+def devices_sign_out_others(*, user: User, request: HttpRequest) -> int:
+    """Sign out every device but the browser making the request."""
+    with transaction.atomic():
+        others = list(user.active_sessions.exclude(session_key=request.session.session_key or ""))
+        for device in others:
+            _device_end(device)
+        audit_record(
+            action="accounts.devices_signed_out",
+            actor=user,
+            target=user,
+            request=request,
+            details={"count": len(others)},
+        )
+    return len(others)
 
 
 def token_pair_issue(*, request: HttpRequest, user: User) -> dict[str, str]:
-    """JWT access + refresh tokens for an API login, recorded in the audit trail."""
+    """JWT access + refresh tokens for an API login: a new device, recorded in the audit trail."""
     refresh = RefreshToken.for_user(user)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        _device_add(user=user, request=request, kind=UserSession.Kind.API, refresh_jti=refresh["jti"])
         audit_record(action="accounts.login", actor=user, target=user, request=request, details={"channel": "api"})
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def refresh_token_rotated(*, user_id: int, old_jti: str, new_jti: str, request: HttpRequest | None = None) -> None:
+    """A refresh token was rotated: its device follows the new token and was used now.
+
+    A token issued before devices were recorded becomes a device here (and counts towards the cap).
+    """
+    with transaction.atomic():
+        moved = UserSession.objects.filter(refresh_jti=old_jti, user_id=user_id).update(
+            refresh_jti=new_jti, last_used_at=timezone.now()
+        )
+        if not moved:
+            user = User.objects.get(pk=user_id)
+            _device_add(user=user, request=request, kind=UserSession.Kind.API, refresh_jti=new_jti)
 
 
 def refresh_token_revoke(*, token: str, user: User) -> None:
@@ -347,8 +417,10 @@ def refresh_token_revoke(*, token: str, user: User) -> None:
         raise ValidationError({"refresh": [_("The token is invalid or expired.")]}) from None
     if str(refresh.payload.get("user_id")) != str(user.pk):
         raise ValidationError({"refresh": [_("This token does not belong to you.")]})
-    refresh.blacklist()
-    audit_record(action="accounts.logout", actor=user, target=user, details={"channel": "api"})
+    with transaction.atomic():
+        refresh.blacklist()
+        UserSession.objects.filter(refresh_jti=refresh["jti"]).delete()
+        audit_record(action="accounts.logout", actor=user, target=user, details={"channel": "api"})
 
 
 def _tokens_revoke(*, user: User) -> None:
@@ -356,6 +428,7 @@ def _tokens_revoke(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+    user.active_sessions.filter(kind=UserSession.Kind.API).delete()
 
 
 # --- Profile, avatar, password, deletion ---------------------------------------------------

@@ -15,6 +15,9 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/avatar/", views.avatar, name="avatar"),
     path("profile/password/", views.password_change, name="password-change"),
+    path("profile/devices/", views.devices, name="devices"),
+    path("profile/devices/sign-out-others/", views.devices_sign_out_others, name="devices-sign-out-others"),
+    path("profile/devices/<int:pk>/sign-out/", views.device_sign_out, name="device-sign-out"),
     path("profile/delete/", views.delete_account, name="delete"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path(

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import ratelimits, selectors, services
 from accounts.forms import (
     AvatarForm,
     ConfirmForm,
@@ -25,7 +26,7 @@ from accounts.forms import (
     RegistrationForm,
     ResendForm,
 )
-from accounts.models import BUNDLED_AVATARS, User
+from accounts.models import BUNDLED_AVATARS, User, UserSession
 from core.forms import apply_errors
 from core.registry import profile_panels
 
@@ -36,6 +37,12 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:home")
     form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and ratelimits.form_rate_limit_hit(
+        request=request, form="register", email=request.POST.get("email", "")
+    ):
+        form.is_valid()  # bound fields keep what was typed
+        form.add_error(None, ratelimits.rate_limited_message())
+        return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = {name: value for name, value in form.cleaned_data.items() if name != "password_confirm"}
         try:
@@ -95,6 +102,9 @@ def resend(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Enter a valid email address."))
         return redirect("accounts:confirm")
     email = form.cleaned_data["email"]
+    if ratelimits.form_rate_limit_hit(request=request, form="resend", email=email):
+        messages.error(request, ratelimits.rate_limited_message())
+        return redirect(f"{reverse('accounts:confirm')}?email={email}")
     try:
         services.email_confirmation_resend(email=email)
     except ValidationError as error:
@@ -175,6 +185,44 @@ def avatar(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def devices(request: HttpRequest) -> HttpResponse:
+    """The browsers and API clients signed in to this account."""
+    return render(
+        request,
+        "accounts/devices.html",
+        {
+            "devices": selectors.user_devices(user=request.user),
+            "current_key": request.session.session_key,
+            "max_devices": settings.ACCOUNTS_MAX_SESSIONS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def device_sign_out(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(UserSession, pk=pk, user=request.user)
+    if device.session_key and device.session_key == request.session.session_key:
+        # Signing out this very browser is the ordinary logout.
+        return logout_view(request)
+    services.device_sign_out(device=device, request=request)
+    messages.success(request, _("The device is signed out."))
+    return redirect("accounts:devices")
+
+
+@login_required
+@require_POST
+def devices_sign_out_others(request: HttpRequest) -> HttpResponse:
+    count = services.devices_sign_out_others(user=request.user, request=request)
+    messages.success(
+        request,
+        ngettext("%(count)d other device is signed out.", "%(count)d other devices are signed out.", count)
+        % {"count": count},
+    )
+    return redirect("accounts:devices")
+
+
+@login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -214,6 +262,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     html_email_template_name = "accounts/email/password_reset.html"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        if ratelimits.form_rate_limit_hit(
+            request=self.request, form="password-reset", email=form.cleaned_data["email"]
+        ):
+            form.add_error(None, ratelimits.rate_limited_message())
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -214,6 +214,12 @@ def _mailing_route(template: str, key: str, method: str = "get") -> tuple:
     return (template, lambda: {"pk": _foreign_mailing_kwargs()[key]}, method)
 
 
+def _someone_elses_device_kwargs() -> dict:
+    from accounts.models import UserSession
+
+    return {"pk": UserSession.objects.create(user=UserFactory(), session_key="x" * 32).pk}
+
+
 def _draft_article_kwargs() -> dict:
     article = ArticleFactory(draft=True)
     return {"pk": article.pk, "slug": article.slug}
@@ -223,6 +229,7 @@ def _draft_article_kwargs() -> dict:
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
     "accounts:public-profile": ("/accounts/users/{username}/", _inactive_user_kwargs),
+    "accounts:device-sign-out": ("/accounts/profile/devices/{pk}/sign-out/", _someone_elses_device_kwargs, "post"),
     "shop:product-detail": ("/shop/products/{pk}/", _inactive_product_kwargs),
     "api-product-detail": ("/api/products/{pk}/", _inactive_product_kwargs),
     "shop:order-detail": ("/shop/orders/{pk}/", _someone_elses_order_kwargs),

@@ -4,6 +4,7 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from accounts import services
 from accounts.models import User
 
 
@@ -63,7 +64,15 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         user = User.objects.filter(pk=user_id).first()
         if user is None or not user.is_active or user.block_is_current:
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        return super().validate(attrs)
+        old_jti = self.token_class(attrs["refresh"]).payload.get(jwt_settings.JTI_CLAIM)
+        data = super().validate(attrs)
+        # The device listed on the Devices page follows its token through the rotation.
+        new_jti = self.token_class(data["refresh"]).payload.get(jwt_settings.JTI_CLAIM)
+        request = self.context.get("request")
+        services.refresh_token_rotated(
+            user_id=user.pk, old_jti=old_jti, new_jti=new_jti, request=getattr(request, "_request", request)
+        )
+        return data
 
 
 class PasswordSerializer(serializers.Serializer):

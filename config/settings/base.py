@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Notes when a signed-in browser was last used (the profile's Devices page).
+    "accounts.middleware.DeviceActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes must come last so that it sees the outcome of every login view.
@@ -177,6 +179,13 @@ ACCOUNTS_CONFIRMATION_MAX_TRIES = 5
 ACCOUNTS_CONFIRMATION_RESEND_COOLDOWN = timedelta(seconds=env.int("ACCOUNTS_RESEND_COOLDOWN_SECONDS", default=60))
 ACCOUNTS_UNCONFIRMED_TTL = timedelta(minutes=15)
 ACCOUNTS_MAX_SESSIONS = env.int("ACCOUNTS_MAX_SESSIONS", default=3)
+# A browser's "last use" on the Devices page is written at most this often (seconds).
+ACCOUNTS_DEVICE_SEEN_INTERVAL = env.int("ACCOUNTS_DEVICE_SEEN_INTERVAL", default=300)
+# The web register, resend-code and password-reset forms: at most this many submissions per
+# window, per address and per email (each form counted on its own).
+ACCOUNTS_FORM_RATE_WINDOW_SECONDS = env.int("ACCOUNTS_FORM_RATE_WINDOW_SECONDS", default=3600)
+ACCOUNTS_FORM_RATE_LIMIT_PER_IP = env.int("ACCOUNTS_FORM_RATE_LIMIT_PER_IP", default=20)
+ACCOUNTS_FORM_RATE_LIMIT_PER_EMAIL = env.int("ACCOUNTS_FORM_RATE_LIMIT_PER_EMAIL", default=5)
 ACCOUNTS_RESERVED_USERNAME_WORDS = env.list(
     "ACCOUNTS_RESERVED_USERNAME_WORDS",
     default=["admin", "moderator", "support", "staff", "root", "system"],
