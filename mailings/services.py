@@ -133,9 +133,11 @@ def client_update(*, client: Client, email: str, full_name: str, comment: str = 
     return client
 
 
-def client_delete(*, client: Client) -> None:
+def client_delete(*, client: Client, actor: User | None = None, request: HttpRequest | None = None) -> None:
+    """The owner deletes a client, or a superuser in the admin erases one (e.g. on that person's request)."""
     with transaction.atomic():
         owner = client.owner
+        audit_record(action="mailings.client_deleted", actor=actor or owner, target=client, request=request)
         client.delete()
         _changed(owner)
 

@@ -724,3 +724,12 @@ def test_mailing_list_shows_the_start_of_a_long_history_quickly(owner_client, us
 
     assert len(response.context["page"].object_list) == 25
     assert b'rel="next"' in response.content
+
+
+def test_a_manager_sees_someone_elses_run_without_the_retry_button(manager_client, user):
+    run = run_with_attempts(MailingFactory(owner=user), success=1, failure=1)
+
+    page = manager_client.get(reverse("mailings:run", args=[run.pk]))
+
+    assert page.status_code == 200
+    assert b'id="retry-failed"' not in page.content
