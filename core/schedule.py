@@ -7,8 +7,12 @@ Django models.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from celery.schedules import crontab
+
+# "Never ran" counts as having last started long ago: a new job is due at once.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,12 @@ class Job:
             month_of_year=month_of_year,
             day_of_week=day_of_week,
         )
+
+    def is_due(self, *, last_started_at: datetime | None, now: datetime) -> bool:
+        """True when the cron schedule has fired since the job last started."""
+        schedule = self.crontab()
+        schedule.nowfun = lambda: now
+        return bool(schedule.is_due(last_started_at or EPOCH).is_due)
 
 
 JOBS: tuple[Job, ...] = (

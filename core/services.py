@@ -1,12 +1,18 @@
-"""Shared write paths: the audit trail."""
+"""Shared write paths: the audit trail and the bookkeeping of scheduled jobs."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
-from core.models import AuditEvent
+from core.models import AuditEvent, JobRun
 from core.request_info import client_ip
+from core.schedule import Job
+
+JOB_RESULT_MAX = 2000
 
 
 def audit_record(
@@ -32,3 +38,47 @@ def audit_record(
         ip_address=client_ip(request) if request is not None else None,
         details=details or {},
     )
+
+
+def audit_events_purge() -> int:
+    """Delete audit events older than ``AUDIT_RETENTION_DAYS``; returns how many. Idempotent.
+
+    Not itself audited: the job's ``JobRun`` row keeps the count, and an event about deleting
+    events would only add to what the retention removes.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    with transaction.atomic():
+        deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- Scheduled jobs ------------------------------------------------------------------------
+# The JobRun rows are the jobs' own record (they run every minute), so they write no audit row.
+
+
+def job_run_claim(*, job: Job, now: datetime) -> bool:
+    """Claim the job's due run for this process; False when it is not due or another runner won.
+
+    An optimistic compare-and-set on ``last_started_at``: of two runners that read the same value,
+    only one UPDATE matches, on SQLite and PostgreSQL alike.
+    """
+    with transaction.atomic():
+        run, _created = JobRun.objects.get_or_create(name=job.name)
+        if not job.is_due(last_started_at=run.last_started_at, now=now):
+            return False
+        claimed = JobRun.objects.filter(pk=run.pk, last_started_at=run.last_started_at).update(last_started_at=now)
+    return claimed == 1
+
+
+def job_run_finish(*, name: str, failed: bool, result: object) -> JobRun:
+    """Record how the job's latest run ended: ``ok`` or ``failed``, with its result or error."""
+    with transaction.atomic():
+        run, _created = JobRun.objects.update_or_create(
+            name=name,
+            defaults={
+                "last_finished_at": timezone.now(),
+                "last_status": "failed" if failed else "ok",
+                "last_result": repr(result)[:JOB_RESULT_MAX],
+            },
+        )
+    return run

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from core import jobs
+from core import jobs, services
 from core.models import AuditEvent, JobRun
 from core.schedule import JOBS, celery_beat_schedule, crontab_jobs, job_by_name
 from tests.factories import UserFactory
@@ -48,30 +48,32 @@ def test_unknown_job_name_is_refused():
 def test_due_follows_the_cron_expression():
     job = job_by_name("core.purge_audit_events")  # 03:17 daily
     last = datetime(2026, 1, 1, 3, 17, tzinfo=UTC)
-    assert not jobs.is_due(job, last_started_at=last, now=last + timedelta(hours=23))
-    assert jobs.is_due(job, last_started_at=last, now=last + timedelta(days=1, minutes=1))
-    assert jobs.is_due(job, last_started_at=None, now=last)
+    assert not job.is_due(last_started_at=last, now=last + timedelta(hours=23))
+    assert job.is_due(last_started_at=last, now=last + timedelta(days=1, minutes=1))
+    assert job.is_due(last_started_at=None, now=last)
 
 
 @pytest.mark.django_db
 def test_a_due_run_is_claimed_by_exactly_one_runner():
     job = job_by_name("accounts.lift_expired_blocks")
     now = timezone.now()
-    assert jobs.claim(job, now=now) is True
-    assert jobs.claim(job, now=now) is False
+    assert services.job_run_claim(job=job, now=now) is True
+    assert services.job_run_claim(job=job, now=now) is False
     JobRun.objects.filter(name=job.name).update(last_started_at=now - timedelta(minutes=2))
-    assert jobs.claim(job, now=now) is True
+    assert services.job_run_claim(job=job, now=now) is True
 
 
 @pytest.mark.django_db
-def test_a_runner_that_read_a_stale_state_loses_the_claim():
+def test_a_runner_that_read_a_stale_state_loses_the_claim(monkeypatch):
     job = job_by_name("accounts.lift_expired_blocks")
     now = timezone.now()
-    run = JobRun.objects.create(name=job.name, last_started_at=now - timedelta(minutes=5))
-    # Another runner claims between our read and our write.
-    JobRun.objects.filter(pk=run.pk).update(last_started_at=now)
-    claimed = JobRun.objects.filter(pk=run.pk, last_started_at=run.last_started_at).update(last_started_at=now)
-    assert claimed == 0
+    stale = JobRun.objects.create(name=job.name, last_started_at=now - timedelta(minutes=5))
+    # Another runner claims between our read and our write: we still hold the old value.
+    JobRun.objects.filter(pk=stale.pk).update(last_started_at=now - timedelta(seconds=1))
+    monkeypatch.setattr(JobRun.objects, "get_or_create", lambda **lookup: (stale, False))
+
+    assert services.job_run_claim(job=job, now=now) is False
+    assert JobRun.objects.get(pk=stale.pk).last_started_at == now - timedelta(seconds=1)
 
 
 @pytest.mark.django_db
@@ -193,3 +195,12 @@ def test_run_cron_loop_runs_jobs_and_stops_cleanly_on_sigterm():
     assert process.returncode == 0, stderr
     assert JobRun.objects.filter(last_status="ok").count() == len(JOBS)
     assert "run_cron: ran core.purge_audit_events" in stdout
+
+
+def test_the_job_runner_writes_only_through_core_services():
+    # House rule: every write is a service. The runner decides what to run; services record it.
+    import ast
+
+    tree = ast.parse(Path(jobs.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "core.models" not in imported

@@ -322,8 +322,8 @@ def test_the_job_is_declared_for_monday_morning():
     assert job.function == "shop.jobs.send_weekly_newsletter"
     assert job.cron == "0 9 * * 1"
     assert job.atomic is False
-    assert not jobs.is_due(job, last_started_at=MONDAY, now=MONDAY + timedelta(days=6, hours=23, minutes=59))
-    assert jobs.is_due(job, last_started_at=MONDAY, now=NEXT_MONDAY)
+    assert not job.is_due(last_started_at=MONDAY, now=MONDAY + timedelta(days=6, hours=23, minutes=59))
+    assert job.is_due(last_started_at=MONDAY, now=NEXT_MONDAY)
 
 
 @pytest.mark.django_db(transaction=True)
