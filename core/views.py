@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.static import serve
 
 from core.selectors import home_page_data
@@ -18,6 +19,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": 404, "message": _("Not found.")}, status=404)
     return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # A request Django refuses before any view runs (too many form fields, a body over the size
+    # limit) still answers API clients in the API's error shape.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": 400, "message": _("Bad request.")}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -18,8 +18,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One file per run, so two test runs in the same checkout never share a database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".pytest-db-{os.getpid()}.sqlite3")}
 
-MEDIA_ROOT = BASE_DIR / "artifacts" / "test-media"
-PRIVATE_MEDIA_ROOT = BASE_DIR / "artifacts" / "test-private-media"
+# A server process started by a test (the API fuzzing run) is pointed at that test's upload folders.
+MEDIA_ROOT = env.str("TEST_MEDIA_ROOT", default=str(BASE_DIR / "artifacts" / "test-media"))
+PRIVATE_MEDIA_ROOT = env.str("TEST_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "artifacts" / "test-private-media"))
 BACKUP_DIR = BASE_DIR / "artifacts" / "test-backups"
 CELERY_TASK_ALWAYS_EAGER = True
 

@@ -30,7 +30,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": _("Invalid input: the message names the first problem, errors lists them per field."),
+    "description": _(
+        "Invalid input: the message names the first problem; errors, when the input has fields, lists them per field."
+    ),
     "properties": {
         "code": {"type": "integer", "description": _("Always 400.")},
         "message": {"type": "string"},
@@ -40,7 +42,7 @@ VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
             "additionalProperties": {},
         },
     },
-    "required": ["code", "message", "errors"],
+    "required": ["code", "message"],
 }
 UNAUTHORIZED_SCHEMA: dict[str, Any] = {
     "type": "object",

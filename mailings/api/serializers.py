@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core import timezones
+from core.parsing import ID_MAX
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
 
 MAX_CLIENTS_PER_MAILING = 10_000
@@ -107,7 +108,8 @@ class MailingWriteSerializer(serializers.Serializer):
 
     message = serializers.IntegerField(min_value=1, help_text="The id of one of your messages.")
     clients = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        # Bounded: SQLite cannot bind a larger number in ``pk__in`` (OverflowError, a 500).
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         allow_empty=False,
         max_length=MAX_CLIENTS_PER_MAILING,
         help_text="Ids of your clients.",
