@@ -257,6 +257,7 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "mailings:run": _mailing_route("/mailings/runs/{pk}/", "run"),
     "mailings:run-progress": _mailing_route("/mailings/runs/{pk}/progress/", "run"),
     "mailings:run-retry": _mailing_route("/mailings/runs/{pk}/retry/", "run", "post"),
+    "mailings:run-retry-unknown": _mailing_route("/mailings/runs/{pk}/retry-unknown/", "run", "post"),
     # The managers' user page: for anyone else these routes do not exist.
     "mailings:user-block": ("/mailings/users/{pk}/block/", lambda: {"pk": UserFactory().pk}, "post"),
     "mailings:user-unblock": ("/mailings/users/{pk}/unblock/", lambda: {"pk": UserFactory().pk}, "post"),
@@ -266,6 +267,12 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-mailing-send-now": _mailing_route("/api/mailings/{pk}/send-now/", "mailing", "post"),
     "api-mailing-disable": _mailing_route("/api/mailings/{pk}/disable/", "mailing", "post"),
     "api-mailing-attempts": _mailing_route("/api/mailings/{pk}/attempts/", "mailing"),
+    "api-mailing-runs": _mailing_route("/api/mailings/{pk}/runs/", "mailing"),
+    "api-mailing-retry-unknown": (
+        "/api/mailings/{mailing}/runs/{run}/retry-unknown/",
+        _foreign_mailing_kwargs,
+        "post",
+    ),
     "blog:detail": ("/blog/{slug}/", _draft_article_kwargs),
     "blog:edit": ("/blog/{slug}/edit/", _draft_article_kwargs),
     "blog:delete": ("/blog/{slug}/delete/", _draft_article_kwargs, "post"),
