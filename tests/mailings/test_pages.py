@@ -706,7 +706,8 @@ def test_manager_pages_cost_the_same_whatever_their_size(manager_client, django_
 def test_detail_and_run_pages_cost_the_same_whatever_the_run_size(owner_client, user, django_assert_max_num_queries):
     mailing = MailingFactory(owner=user)
     small_run = run_with_attempts(mailing, success=1, failure=1)
-    with django_assert_max_num_queries(15) as small:
+    # A ceiling for two pages, session and device tracking included; the point is the next check.
+    with django_assert_max_num_queries(20) as small:
         owner_client.get(reverse("mailings:mailing", args=[mailing.pk]))
         owner_client.get(reverse("mailings:run", args=[small_run.pk]))
     big_run = run_with_attempts(mailing, success=20, failure=10, skipped=5)
