@@ -293,3 +293,11 @@ def test_a_message_that_cannot_be_built_does_not_hold_back_the_other_retries(mai
     assert sending.failed_attempts_retry() == 1
     assert [email.to[0] for email in mailoutbox] == [healthy.attempts.get().email]
     assert broken.attempts.get().status == Attempt.Status.FAILURE  # not stuck in "sending"
+
+
+def test_a_run_id_too_large_for_the_database_answers_404(user):
+    mailing = MailingFactory(owner=user)
+
+    response = api(user).post(f"/api/mailings/{mailing.pk}/runs/{'9' * 30}/retry-unknown/")
+
+    assert (response.status_code, response.json()["code"]) == (404, 404)
