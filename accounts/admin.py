@@ -1,8 +1,10 @@
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -62,11 +64,27 @@ def _intermediate(
     )
 
 
+def staff_password_form(*, actor: User, request: HttpRequest) -> type[AdminPasswordChangeForm]:
+    """Django's admin password form, saving through the service for this request's admin."""
+
+    class StaffPasswordChangeForm(AdminPasswordChangeForm):
+        def save(self, commit: bool = True) -> User:
+            usable = self.cleaned_data.get("set_usable_password", True)
+            return services.user_password_set_by_staff(
+                user=self.user,
+                password=self.cleaned_data["password1"] if usable else None,
+                actor=actor,
+                request=request,
+            )
+
+    return StaffPasswordChangeForm
+
+
 class UserSessionInline(admin.TabularInline):
     model = UserSession
     extra = 0
     can_delete = False
-    fields = ["created_at", "ip_address", "user_agent"]
+    fields = ["kind", "created_at", "last_used_at", "ip_address", "user_agent"]
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
@@ -149,6 +167,12 @@ class UserAdmin(DjangoUserAdmin):
             kwargs["form_class"] = PhoneFormField
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # A per-request copy carries the acting admin into the form (the admin object is shared by threads).
+        per_request = copy.copy(self)
+        per_request.change_password_form = staff_password_form(actor=request.user, request=request)
+        return DjangoUserAdmin.user_change_password(per_request, request, id, form_url)
+
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -166,11 +190,25 @@ class UserAdmin(DjangoUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    # Saving goes through the services: audited, a new account joins the ``user`` role, an account
+    # switched off loses its sessions and tokens, and role changes are audited.
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change:
-            # Every account belongs to the ``user`` role, also one created in the admin.
-            obj.groups.add(Group.objects.get_or_create(name=services.DEFAULT_GROUP)[0])
+        services.user_save_by_staff(
+            user=obj, fields=list(form.changed_data), created=not change, actor=request.user, request=request
+        )
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        if "groups" in form.cleaned_data or "user_permissions" in form.cleaned_data:
+            services.user_roles_set_by_staff(
+                user=form.instance,
+                groups=form.cleaned_data.get("groups", form.instance.groups.all()),
+                permissions=form.cleaned_data.get("user_permissions", form.instance.user_permissions.all()),
+                actor=request.user,
+                request=request,
+            )
+        # The devices inline is read-only: this writes nothing, but the admin's change message reads it.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @staticmethod
     def _actionable(request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
@@ -267,6 +305,6 @@ class EmailConfirmationAdmin(ReadOnlyAdmin):
 
 @admin.register(UserSession)
 class UserSessionAdmin(ReadOnlyAdmin):
-    list_display = ["user", "created_at", "ip_address", "user_agent"]
-    list_filter = ["created_at"]
+    list_display = ["user", "kind", "created_at", "last_used_at", "ip_address", "user_agent"]
+    list_filter = ["kind", "created_at"]
     search_fields = ["user__username", "ip_address", "user_agent"]

@@ -591,6 +591,151 @@ def expired_blocks_lift() -> int:
     return lifted
 
 
+# Fields whose values the audit trail names but never records (secrets).
+_SECRET_FIELDS = {"password"}
+
+
+def user_save_by_staff(
+    *, user: User, fields: list[str], created: bool, actor: User | None, request: HttpRequest | None = None
+) -> User:
+    """Save an account added or edited in the admin (already validated by the admin's form).
+
+    A new account joins the ``user`` role; an account switched off loses its sessions and tokens
+    at once, as with the bulk action. The changed fields are audited (secrets only by name).
+    """
+    with transaction.atomic():
+        was_active = not created and User.objects.filter(pk=user.pk, is_active=True).exists()
+        user.save()
+        if created:
+            user.groups.add(Group.objects.get_or_create(name=DEFAULT_GROUP)[0])
+        elif was_active and not user.is_active:
+            _tokens_revoke(user=user)
+            _sessions_end(user=user)
+        changes = {
+            name: ("***" if name in _SECRET_FIELDS else _audit_value(getattr(user, name, ""))) for name in fields
+        }
+        audit_record(
+            action="accounts.created_by_staff" if created else "accounts.updated_by_staff",
+            actor=actor,
+            target=user,
+            request=request,
+            details={"fields": changes},
+        )
+    return user
+
+
+def _audit_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def user_roles_set_by_staff(
+    *,
+    user: User,
+    groups: QuerySet[Group] | list[Group],
+    permissions: QuerySet | list,
+    actor: User | None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Set an account's roles (groups) and direct permissions from the admin, audited when they change.
+
+    Every account keeps the ``user`` role (SPEC: every registered person has it).
+    """
+    wanted_groups = {group.pk: group for group in groups}
+    default = Group.objects.get_or_create(name=DEFAULT_GROUP)[0]
+    wanted_groups.setdefault(default.pk, default)
+    wanted_permissions = {permission.pk: permission for permission in permissions}
+    with transaction.atomic():
+        current_groups = set(user.groups.values_list("pk", flat=True))
+        current_permissions = set(user.user_permissions.values_list("pk", flat=True))
+        if current_groups == set(wanted_groups) and current_permissions == set(wanted_permissions):
+            return user
+        user.groups.set(wanted_groups.values())
+        user.user_permissions.set(wanted_permissions.values())
+        audit_record(
+            action="accounts.roles_changed",
+            actor=actor,
+            target=user,
+            request=request,
+            details={
+                "groups_added": sorted(g.name for pk, g in wanted_groups.items() if pk not in current_groups),
+                "groups_removed": sorted(
+                    Group.objects.filter(pk__in=current_groups - set(wanted_groups)).values_list("name", flat=True)
+                ),
+                "permissions": sorted(p.codename for p in wanted_permissions.values()),
+            },
+        )
+    return user
+
+
+def user_password_set_by_staff(
+    *, user: User, password: str | None, actor: User | None, request: HttpRequest | None = None
+) -> User:
+    """A superuser sets an account's password in the admin (``None``: password login disabled).
+
+    Like a reset, the account's API tokens and other sessions end; the acting admin's own session
+    survives when they change their own password.
+    """
+    if password is not None:
+        validate_password(password, user)
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password"])
+        _tokens_revoke(user=user)
+        own = actor is not None and actor.pk == user.pk and request is not None
+        _sessions_end(user=user, keep=request.session.session_key if own else None)
+        audit_record(
+            action="accounts.password_set_by_staff",
+            actor=actor,
+            target=user,
+            request=request,
+            details={"password_login": password is not None},
+        )
+    return user
+
+
+def superuser_ensure(*, username: str, email: str, phone: str, password: str) -> tuple[User, bool]:
+    """Create the superuser unless an account with this username exists (idempotent, for ``csu``).
+
+    The username is the operator's choice (the default "root" is a reserved word for sign-ups);
+    email, phone and password follow the usual rules. Returns the account and whether it was created.
+    """
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing, False
+    if not password:
+        raise ValidationError({"password": [_("Give a password.")]})
+    user = User(
+        username=username,
+        email=email.strip(),
+        phone=normalize_phone(phone),
+        is_staff=True,
+        is_superuser=True,
+        is_active=True,
+        email_confirmed_at=timezone.now(),
+    )
+    user.full_clean(exclude=["username", "password"])
+    validate_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Another csu run created it a moment ago: the command stays idempotent.
+            existing = User.objects.filter(username=username).first()
+            if existing is None:
+                raise ValidationError(_("This username, email or phone was just registered. Try another.")) from None
+            return existing, False
+        user.groups.add(Group.objects.get_or_create(name=DEFAULT_GROUP)[0])
+        audit_record(action="accounts.superuser_created", target=user, details={"username": username})
+    return user, True
+
+
 def users_set_active(
     *, users: QuerySet[User], active: bool, actor: User | None, request: HttpRequest | None = None
 ) -> int:

@@ -582,3 +582,129 @@ def test_pending_confirmations_and_sessions_are_browsable_but_read_only(client, 
     assert "x" * 64 not in listing.content.decode()
     assert client.get("/admin/accounts/emailconfirmation/add/").status_code == 403
     assert client.get("/admin/accounts/usersession/").status_code == 200
+
+
+# --- Saving through the services ---------------------------------------------------------------
+
+
+def change_form_data(user: User, **changes) -> dict:
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "phone": user.phone,
+        "last_name": user.last_name,
+        "first_name": user.first_name,
+        "middle_name": user.middle_name,
+        "is_active": "on" if user.is_active else "",
+        "groups": [str(pk) for pk in user.groups.values_list("pk", flat=True)],
+        **NO_SESSIONS,
+        "_save": "Save",
+    }
+    data.update(changes)
+    return {name: value for name, value in data.items() if value != ""}
+
+
+@pytest.mark.django_db
+def test_admin_change_form_saves_through_the_service_and_is_audited(admin_client, superuser, user):
+    response = admin_client.post(
+        reverse("admin:accounts_user_change", args=[user.pk]), change_form_data(user, first_name="Renamed")
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.first_name == "Renamed"
+    event = AuditEvent.objects.get(action="accounts.updated_by_staff")
+    assert event.actor == superuser
+    assert event.target_id == str(user.pk)
+    assert event.details["fields"] == {"first_name": "Renamed"}
+
+
+@pytest.mark.django_db
+def test_admin_add_form_is_audited_without_the_password(admin_client, superuser):
+    admin_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "added.person",
+            "email": "added.person@example.com",
+            "phone": "+79120001177",
+            "last_name": "Petrov",
+            "first_name": "Petr",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            **NO_SESSIONS,
+            "_save": "Save",
+        },
+    )
+
+    event = AuditEvent.objects.get(action="accounts.created_by_staff")
+    assert event.actor == superuser
+    assert PASSWORD not in str(event.details)
+    assert User.objects.get(username="added.person").password not in str(event.details)
+
+
+@pytest.mark.django_db
+def test_admin_group_changes_are_audited_and_the_user_role_stays(admin_client, superuser, user):
+    manager_group = Group.objects.get_or_create(name="manager")[0]
+
+    admin_client.post(
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        change_form_data(user, groups=[str(manager_group.pk)]),
+    )
+
+    assert set(user.groups.values_list("name", flat=True)) == {"user", "manager"}
+    event = AuditEvent.objects.get(action="accounts.roles_changed")
+    assert event.actor == superuser
+    assert event.details["groups_added"] == ["manager"]
+    assert event.details["groups_removed"] == []
+
+
+@pytest.mark.django_db
+def test_admin_save_without_role_changes_records_no_role_event(admin_client, user):
+    admin_client.post(reverse("admin:accounts_user_change", args=[user.pk]), change_form_data(user))
+
+    assert not AuditEvent.objects.filter(action="accounts.roles_changed").exists()
+
+
+@pytest.mark.django_db
+def test_switching_an_account_off_in_the_change_form_ends_its_sessions(admin_client, user):
+    from django.test import Client
+
+    theirs = Client()
+    theirs.post(reverse("accounts:login"), {"login": user.username, "password": PASSWORD})
+    assert UserSession.objects.filter(user=user).exists()
+
+    admin_client.post(reverse("admin:accounts_user_change", args=[user.pk]), change_form_data(user, is_active=""))
+
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not UserSession.objects.filter(user=user).exists()
+    assert theirs.get(reverse("accounts:profile")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_password_set_in_the_admin_ends_the_accounts_tokens_and_is_audited(admin_client, superuser, user):
+    from rest_framework.test import APIClient
+
+    tokens = APIClient().post("/api/auth/login/", {"login": user.username, "password": PASSWORD}).json()
+
+    admin_client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"usable_password": "true", "password1": "Fresh$Pass9", "password2": "Fresh$Pass9"},
+    )
+
+    assert APIClient().post("/api/auth/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+    event = AuditEvent.objects.get(action="accounts.password_set_by_staff")
+    assert event.actor == superuser
+    assert "Fresh$Pass9" not in str(event.details)
+
+
+@pytest.mark.django_db
+def test_a_superuser_changing_their_own_password_in_the_admin_stays_signed_in(admin_client, superuser):
+    response = admin_client.post(
+        reverse("admin:auth_user_password_change", args=[superuser.pk]),
+        {"usable_password": "true", "password1": "Fresh$Pass9", "password2": "Fresh$Pass9"},
+    )
+
+    assert response.status_code == 302
+    assert admin_client.get(CHANGELIST).status_code == 200
