@@ -15,6 +15,7 @@ from accounts.models import User
 from blog.cache import blog_cache_clear
 from blog.models import Article
 from blog.services import article_create
+from core.permissions import BLOG_MANAGER_GROUP
 
 ARTICLES = [
     (
@@ -152,7 +153,7 @@ def _author() -> User | None:
     people = User.objects.filter(is_active=True)
     return (
         people.filter(username="blogger").first()
-        or people.filter(groups__name="blog_manager").order_by("pk").first()
+        or people.filter(groups__name=BLOG_MANAGER_GROUP).order_by("pk").first()
         or people.filter(is_superuser=True).order_by("pk").first()
     )
 

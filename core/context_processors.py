@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
-from core.sections import SECTIONS
+from core.registry import home_sections
 
 
 def navigation(request: HttpRequest) -> dict:
-    return {"nav_sections": SECTIONS}
+    return {"nav_sections": home_sections()}

@@ -6,8 +6,8 @@ Each registry is a setting listing dotted paths (``config/settings/base.py``), r
   profile shows each returned panel's partial template (e.g. the chats two people share).
 - ``DEMO_FILLERS``: functions ``(scale=..., stdout=...)`` creating an app's demo data, run by
   ``manage.py fill`` in the listed order (accounts first: the others need its people).
-
-The home page and the navigation bar read ``core.sections.SECTIONS`` (names and dotted paths too).
+- ``HOME_SECTIONS``: each app's ``core.sections.Section``, in navigation order: the navigation
+  bar and the home page (one widget per section, with the numbers of its ``stats`` function).
 """
 
 from collections.abc import Callable
@@ -16,6 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from core.sections import Section
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ class ProfilePanel:
 def registered(setting: str) -> list[Callable[..., Any]]:
     """The functions a registry setting names, in its order."""
     return [import_string(path) for path in getattr(settings, setting)]
+
+
+def home_sections() -> tuple[Section, ...]:
+    """The platform's sections in navigation order."""
+    return tuple(import_string(path) for path in settings.HOME_SECTIONS)
 
 
 def profile_panels(*, viewer: Any, person: Any) -> list[ProfilePanel]:

@@ -221,14 +221,14 @@ class MessageViewSet(
         serializer = MessageEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.message_edit(message_id=int(pk), user=request.user, text=serializer.validated_data["text"])
+            services.message_edit(message_id=id_or_404(pk), user=request.user, text=serializer.validated_data["text"])
         except Message.DoesNotExist:
             raise NotFound from None
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
         try:
-            services.message_delete(message_id=int(pk), user=request.user)
+            services.message_delete(message_id=id_or_404(pk), user=request.user)
         except Message.DoesNotExist:
             raise NotFound from None
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -346,6 +346,15 @@ ACCOUNTS_DELETE_HOOKS = [
 # --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
 # (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.
 PROFILE_PANELS = ["chat.selectors.profile_panel"]
+# Each app's core.sections.Section, in navigation order (the bar and the home page).
+HOME_SECTIONS = [
+    "shop.sections.SECTION",
+    "sitestore.sections.SECTION",
+    "chat.sections.SECTION",
+    "crowdfunding.sections.SECTION",
+    "mailings.sections.SECTION",
+    "blog.sections.SECTION",
+]
 # (scale=..., stdout=...) demo data for `manage.py fill`, in dependency order.
 DEMO_FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
 

@@ -1192,3 +1192,12 @@ def test_a_malformed_changed_since_is_refused(value):
     response = client.get("/api/messages/", {"chat": chat.pk, "changed_since": value})
     assert response.status_code == 400
     assert "changed_since" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("message_id", ["9" * 25, "١٢", str(HUGE)])
+def test_editing_or_deleting_a_message_id_that_names_no_row_is_a_404(user_api_client, chat, message_id):
+    MessageFactory(chat=chat, text="kept")
+
+    assert_not_found(user_api_client.patch(message_url(message_id), {"text": "changed"}, format="json"))
+    assert_not_found(user_api_client.delete(message_url(message_id)))
+    assert list(Message.objects.values_list("text", flat=True)) == ["kept"]

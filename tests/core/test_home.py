@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from core.sections import SECTIONS
+from core.registry import home_sections
 
 
 @pytest.mark.django_db
@@ -9,7 +9,7 @@ def test_home_page_shows_navigation_and_a_widget_per_section(client):
     response = client.get(reverse("core:home"))
     content = response.content.decode()
     assert response.status_code == 200
-    for section in SECTIONS:
+    for section in home_sections():
         assert f'id="section-{section.key}"' in content
         assert str(section.title) in content
     assert reverse("accounts:login") in content

@@ -7,12 +7,19 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from chat.services import chat_create
-from core.registry import ProfilePanel, profile_panels
+from core.registry import ProfilePanel, home_sections, profile_panels
+from core.sections import Section
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 FILLED: list[int] = []
+
+GARDEN = Section("garden", "Garden", "Seeds and tools.", stats=f"{__name__}.garden_stats")
+
+
+def garden_stats() -> list[tuple[str, int]]:
+    return [("Seeds", 42)]
 
 
 def greeting_panel(*, viewer, person) -> ProfilePanel:
@@ -73,3 +80,20 @@ def test_fill_if_empty_adds_nothing_when_people_exist(settings, user):
     call_command("fill", "--if-empty", stdout=io.StringIO())
 
     assert FILLED == []
+
+
+def test_the_home_page_and_the_navigation_show_the_registered_sections_in_order(client, settings):
+    settings.HOME_SECTIONS = [f"{__name__}.GARDEN", "blog.sections.SECTION"]
+
+    html = client.get(reverse("core:home")).content.decode()
+
+    assert [section.key for section in home_sections()] == ["garden", "blog"]
+    assert 'id="section-garden"' in html and "Seeds and tools." in html and "42" in html
+    assert html.index("#section-garden") < html.index(reverse("blog:list"))
+    assert 'id="section-shop"' not in html
+
+
+def test_every_app_of_ours_with_pages_has_a_registered_section(settings):
+    keys = [section.key for section in home_sections()]
+
+    assert keys == ["shop", "sites", "chat", "crowdfunding", "mailings", "blog"]
