@@ -301,3 +301,14 @@ def test_a_run_id_too_large_for_the_database_answers_404(user):
     response = api(user).post(f"/api/mailings/{mailing.pk}/runs/{'9' * 30}/retry-unknown/")
 
     assert (response.status_code, response.json()["code"]) == (404, 404)
+
+
+def test_the_mailing_page_shows_unknown_deliveries_per_run(user):
+    mailing = MailingFactory(owner=user)
+    run_with(mailing, success=2, unknown=1)
+
+    page = browser(user).get(reverse("mailings:mailing", args=[mailing.pk])).content.decode()
+
+    assert 'id="mailing-unknown"' in page
+    assert "1 delivery has an unknown outcome" in page
+    assert '<td class="text-warning fw-semibold">1</td>' in page
