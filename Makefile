@@ -40,8 +40,10 @@ check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file artifacts/schema.yml --validate --fail-on-warn
 	$(VENV)/bin/bandit -q -r accounts core config shop sitestore chat crowdfunding mailings blog run_cron.py -x '*/migrations/*' --severity-level medium
 
+# The suite runs in parallel, one worker per core (PYTEST_WORKERS=0 runs it in one process).
+PYTEST_WORKERS ?= auto
 test: lint check
-	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --cov --cov-report=term $(PYTEST_ARGS)
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, DATABASES
+from .base import BASE_DIR, CACHES, DATABASES, REDIS_URL
 
 DEBUG = False
 SECRET_KEY = "test-only-key-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -28,3 +28,11 @@ CELERY_TASK_ALWAYS_EAGER = True
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 SERVE_PUBLIC_MEDIA = True
+
+# Parallel runs (pytest-xdist): each worker gets its own Redis database, because the suite clears the
+# cache between tests and django-redis clears a whole database, whatever the key prefix.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _WORKER.startswith("gw"):
+    _base, _, _database = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{int(_database or 0) + int(_WORKER[2:])}"
+    CACHES["default"]["LOCATION"] = REDIS_URL
