@@ -385,12 +385,18 @@ def devices_sign_out_others(*, user: User, request: HttpRequest) -> int:
     return len(others)
 
 
+DEVICE_CLAIM = "device"
+
+
 def token_pair_issue(*, request: HttpRequest, user: User) -> dict[str, str]:
     """JWT access + refresh tokens for an API login: a new device, recorded in the audit trail."""
     refresh = RefreshToken.for_user(user)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        _device_add(user=user, request=request, kind=UserSession.Kind.API, refresh_jti=refresh["jti"])
+        device = _device_add(user=user, request=request, kind=UserSession.Kind.API, refresh_jti=refresh["jti"])
+        # Copied into every access token and kept through rotations: a signed-out device's
+        # access tokens stop working at once, not only its refresh token.
+        refresh[DEVICE_CLAIM] = device.pk
         audit_record(action="accounts.login", actor=user, target=user, request=request, details={"channel": "api"})
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 

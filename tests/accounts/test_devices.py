@@ -199,3 +199,33 @@ def test_a_browser_last_use_is_recorded_now_and_then(settings, user):
 
     assert first > timezone.now() - timedelta(minutes=1)
     assert device.last_used_at == first  # not written again within the interval
+
+
+def bearer(tokens: dict) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
+
+
+def test_the_access_token_of_a_signed_out_device_stops_at_once(user):
+    client = web_device(user)
+    tokens = api_device(user)
+    assert bearer(tokens).get("/api/users/me/").status_code == 200
+    device = UserSession.objects.get(user=user, kind="api")
+
+    client.post(reverse("accounts:device-sign-out", args=[device.pk]))
+
+    response = bearer(tokens).get("/api/users/me/")
+    assert response.status_code == 401
+    assert response.json() == {"code": 401, "message": "Unauthorized"}
+
+
+def test_the_access_token_of_a_device_ended_by_the_cap_stops_and_rotated_ones_keep_working(user):
+    oldest = api_device(user)
+    kept = api_device(user)
+    rotated = refresh(kept).json()
+    api_device(user)
+    api_device(user)
+
+    assert bearer(oldest).get("/api/users/me/").status_code == 401
+    assert bearer(rotated).get("/api/users/me/").status_code == 200
