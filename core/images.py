@@ -7,6 +7,7 @@ limits, and JPEGs are decoded straight at a reduced scale (``draft``).
 """
 
 import io
+import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -84,7 +85,10 @@ def verified_image(upload: UploadedFile, *, field: str, max_mb: int, max_side: i
             gap_side = int(max_side * REDUCING_GAP)
             image.thumbnail((gap_side, gap_side), resample=Image.Resampling.NEAREST, reducing_gap=None)
             image = image.convert("L" if image.mode == "1" else "RGBA")
-        # ``thumbnail`` lets a JPEG decode at 1/2, 1/4 or 1/8 scale (``draft``), then resizes.
+        # A JPEG decodes straight at 1/2, 1/4 or 1/8 scale, the smallest that still covers the
+        # target (with its aspect ratio) times the reducing gap; other formats ignore ``draft``.
+        scale = min(1.0, max_side / max(image.size)) * REDUCING_GAP
+        image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
         image.thumbnail((max_side, max_side), reducing_gap=REDUCING_GAP)
         image.load()  # an image that already fits is decoded here: a truncated file fails now
     except IMAGE_ERRORS:
