@@ -63,7 +63,18 @@ class MailingAdmin(OwnedDataAdmin):
 
 @admin.register(MailingRun)
 class MailingRunAdmin(ReadOnlyAdmin):
-    list_display = ["mailing", "scheduled_for", "status", "total", "manual", "started_at", "finished_at"]
+    # The sender holding the run and when it last showed life: a stale heartbeat is a dead sender.
+    list_display = [
+        "mailing",
+        "scheduled_for",
+        "status",
+        "total",
+        "manual",
+        "started_at",
+        "finished_at",
+        "claimed_by",
+        "heartbeat_at",
+    ]
     list_filter = ["status", "manual", "scheduled_for"]
     list_select_related = ["mailing__message"]
 
