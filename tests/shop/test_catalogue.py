@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.models import CategoryInterest, Product
+from shop.models import CategoryInterest, Product, SearchQuery
 from tests.factories import CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -200,6 +200,8 @@ def test_a_lower_bound_above_the_upper_one_is_a_clear_error(signed_in, filterabl
         ({"min_price": "-5"}, "Ensure this value is greater than or equal to 0."),
         ({"category": "999999"}, "Select a valid choice. That choice is not one of the available choices."),
         ({"category": "kitchen"}, "Select a valid choice. That choice is not one of the available choices."),
+        ({"search": "tea\x00pot"}, "Null characters are not allowed."),
+        ({"company": "Ac\x00me"}, "Null characters are not allowed."),
     ],
 )
 def test_bad_filter_values_get_a_message_never_a_500(signed_in, filterable, params, message):
@@ -207,6 +209,7 @@ def test_bad_filter_values_get_a_message_never_a_500(signed_in, filterable, para
     assert response.status_code == 200
     assert errors(response) == [message]
     assert list(response.context["page"].object_list) == []
+    assert not SearchQuery.objects.exists()
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999999", "1e400", "1" * 60])
