@@ -252,7 +252,7 @@ def stalled_attempts_recover(*, run_id: int | None = None, now: datetime | None 
             audit_record(
                 action="mailings.deliveries_unknown",
                 target=run,
-                details={"mailing": run.mailing_id, "attempts": sum(1 for _pk, owner in found if owner == run.pk)},
+                details={"mailing": run.mailing_id, "attempts": sum(1 for _pk, run_of in found if run_of == run.pk)},
             )
     logger.warning("%s deliveries were cut off by a dead sender and are now unknown (runs %s)", changed, runs)
     return changed
