@@ -1,9 +1,12 @@
+from typing import cast
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from core.admin import ReadOnlyAdmin
 from core.permissions import is_manager
 from mailings import services
@@ -27,11 +30,11 @@ class ClientAdmin(OwnedDataAdmin):
         return request.user.is_superuser
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
-        services.client_delete(client=obj, actor=request.user, request=request)
+        services.client_delete(client=obj, actor=cast(User, request.user), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset.select_related("owner"):
-            services.client_delete(client=client, actor=request.user, request=request)
+            services.client_delete(client=client, actor=cast(User, request.user), request=request)
 
 
 @admin.register(MailMessage)
@@ -56,7 +59,7 @@ class MailingAdmin(OwnedDataAdmin):
     def disable(self, request: HttpRequest, queryset: QuerySet[Mailing]) -> None:
         mailings = list(queryset.filter(is_active=True).select_related("owner"))
         for mailing in mailings:
-            services.mailing_disable(mailing=mailing, actor=request.user)
+            services.mailing_disable(mailing=mailing, actor=cast(User, request.user))
         count = len(mailings)
         self.message_user(request, ngettext("%d mailing disabled.", "%d mailings disabled.", count) % count)
 

@@ -5,6 +5,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,13 +35,13 @@ CSV_BATCH_SIZE = 1000
 # OWASP CSV injection: a spreadsheet runs a cell starting with one of these as a formula. Leading
 # quotes are part of the pattern so that an escaped-looking cell is escaped again (exact round trip).
 CSV_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
-CLIENT_EMAIL_MAX = Client._meta.get_field("email").max_length
-CLIENT_NAME_MAX = Client._meta.get_field("full_name").max_length
+CLIENT_EMAIL_MAX = cast(int, Client._meta.get_field("email").max_length)
+CLIENT_NAME_MAX = cast(int, Client._meta.get_field("full_name").max_length)
 CLIENT_COMMENT_MAX = 5000
 # Mailing dates outside these years are refused: they cannot be sent, and year 1 overflows on conversion to UTC.
 MAILING_FIRST_YEAR = 2000
 MAILING_LAST_YEAR = 2999
-SUBJECT_MAX = MailMessage._meta.get_field("subject").max_length
+SUBJECT_MAX = cast(int, MailMessage._meta.get_field("subject").max_length)
 
 
 def home_cache_clear() -> None:
@@ -101,7 +102,9 @@ def _clean_client(
     owner: User, email: str, full_name: str, comment: str, exclude_pk: int | None = None
 ) -> tuple[str, str, str]:
     email, full_name, comment, errors = _client_values(email, full_name, comment)
-    duplicates = Client.objects.filter(owner=owner, email__iexact=email).exclude(pk=exclude_pk)
+    duplicates = Client.objects.filter(owner=owner, email__iexact=email)
+    if exclude_pk is not None:
+        duplicates = duplicates.exclude(pk=exclude_pk)
     if email and "email" not in errors and duplicates.exists():
         errors["email"] = [_("You already have a client with this email.")]
     if errors:
@@ -404,7 +407,7 @@ def mailing_create(
     return mailing
 
 
-def mailing_update(*, mailing: Mailing, actor: User, **fields) -> Mailing:
+def mailing_update(*, mailing: Mailing, actor: User, **fields: Any) -> Mailing:
     """Owners edit a mailing only while it is ``created``."""
     if mailing.owner_id != actor.pk:
         raise PermissionDenied(_("Only the owner can edit a mailing."))
