@@ -1,5 +1,7 @@
 """The API's single error shape: ``{"code": N, "message": "...", ...}``."""
 
+from typing import Any
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,9 +16,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 NON_FIELD_KEY = api_settings.NON_FIELD_ERRORS_KEY
 
 
-def exception_handler(exc: Exception, context: dict) -> Response | None:
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        errors = as_serializer_error(exc)
+        errors: dict[str, Any] = as_serializer_error(exc)
         # Model-level errors come keyed "__all__": name them like DRF's own.
         errors = {NON_FIELD_KEY if key == NON_FIELD_ERRORS else key: value for key, value in errors.items()}
         exc = exceptions.ValidationError(errors)
@@ -51,9 +53,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         }
         return response
 
-    body = {"code": response.status_code, "message": _flatten(exc.detail)}
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        body["retry_after"] = int(exc.wait)
+    # DRF's handler answers only its own exceptions, so this is one.
+    assert isinstance(exc, exceptions.APIException)
+    body: dict[str, Any] = {"code": response.status_code, "message": _flatten(exc.detail)}
+    # The stubs do not declare the ``wait`` that DRF sets on Throttled.
+    wait: float | None = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        body["retry_after"] = int(wait)
     response.data = body
     return response
 

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -11,8 +13,12 @@ class JSONFallbackNegotiation(DefaultContentNegotiation):
     ``Accept: text/plain`` would answer 406 instead of the contract's 401.
     """
 
-    def select_renderer(self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None):
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        candidates = list(renderers)
         try:
-            return super().select_renderer(request, renderers, format_suffix)
+            selected: tuple[BaseRenderer, str] = super().select_renderer(request, candidates, format_suffix)
         except NotAcceptable:
-            return renderers[0], renderers[0].media_type
+            return candidates[0], candidates[0].media_type
+        return selected

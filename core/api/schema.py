@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.request import Request
@@ -64,7 +65,7 @@ THROTTLED_SCHEMA: dict[str, Any] = {
 }
 
 # Status, component name, component schema, description.
-ERROR_RESPONSES: list[tuple[str, str, dict[str, Any], str]] = [
+ERROR_RESPONSES: list[tuple[str, str, dict[str, Any], StrOrPromise]] = [
     ("400", "ValidationError", VALIDATION_ERROR_SCHEMA, _("Invalid input; nothing was changed.")),
     ("401", "Unauthorized", UNAUTHORIZED_SCHEMA, _("Credentials are missing, invalid or expired.")),
     ("403", "Error", ERROR_SCHEMA, _("The caller may not do this.")),
@@ -89,7 +90,9 @@ class AutoSchema(openapi.AutoSchema):
         for status_code, name, schema, description in ERROR_RESPONSES:
             if status_code in responses:
                 continue
-            component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
+            component = ResolvedComponent(  # type: ignore[no-untyped-call]  # drf-spectacular is untyped here
+                name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+            )
             self.registry.register_on_missing(component)
             responses[status_code] = {
                 "description": description,

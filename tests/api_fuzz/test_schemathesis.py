@@ -196,4 +196,5 @@ def test_fuzzing_the_api_finds_no_server_error_no_undocumented_answer_and_no_ign
     server_log = (tmp_path / "server.log").read_text()
     report = f"{result.stdout[-20000:]}\n{result.stderr[-5000:]}\n--- server ---\n{server_log[-10000:]}"
     assert result.returncode == 0, report
-    assert "Traceback" not in server_log, server_log[-10000:]
+    # Django logs every 5xx it answers; security warnings (a refused oversized form) are fine.
+    assert "Internal Server Error" not in server_log, server_log[-10000:]
