@@ -563,14 +563,13 @@ def manager_user_unblock(*, actor: User, user: User, request: HttpRequest | None
 
 
 def owner_account_deleted(*, user: User) -> None:
-    """Before an account is deleted (``ACCOUNTS_DELETE_HOOKS``): its mailings stop, then all it owns here goes.
+    """Before an account is deleted (``ACCOUNTS_DELETE_HOOKS``): all it owns here goes, running mailings included.
 
     Runs inside the deleting transaction. Locking the mailings makes a sender that is writing an
     attempt for one of them wait; once the rows are gone its next attempt cannot be written, so
     an in-flight run sends nothing more. Messages are deleted after the mailings that protect them.
     """
     mailing_ids = list(Mailing.objects.select_for_update().filter(owner=user).values_list("pk", flat=True))
-    Mailing.objects.filter(pk__in=mailing_ids).update(is_active=False, next_send_at=None)
     Attempt.objects.filter(mailing_id__in=mailing_ids).delete()
     MailingRun.objects.filter(mailing_id__in=mailing_ids).delete()
     Mailing.objects.filter(pk__in=mailing_ids).delete()
