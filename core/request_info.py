@@ -10,10 +10,11 @@ def client_ip(request: HttpRequest) -> str | None:
     X-Forwarded-For is only believed as far as our own proxies wrote it, so a client cannot
     pick its own address to dodge the lock-out.
     """
-    proxies = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies: int = settings.TRUSTED_PROXY_COUNT
+    forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if proxies and forwarded:
         addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
         if len(addresses) >= proxies:
             return addresses[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    remote: str | None = request.META.get("REMOTE_ADDR")
+    return remote or None

@@ -8,6 +8,7 @@ Django models.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from celery.schedules import crontab
 
@@ -105,7 +106,7 @@ def job_by_name(name: str) -> Job:
     raise KeyError(name)
 
 
-def celery_beat_schedule() -> dict[str, dict]:
+def celery_beat_schedule() -> dict[str, dict[str, Any]]:
     return {
         job.name: {
             "task": "core.run_scheduled_job",
@@ -117,5 +118,5 @@ def celery_beat_schedule() -> dict[str, dict]:
     }
 
 
-def crontab_jobs() -> list[tuple]:
+def crontab_jobs() -> list[tuple[str, str, list[str]]]:
     return [(job.cron, "core.jobs.run_job", [job.name]) for job in JOBS]

@@ -1,5 +1,7 @@
 """Reads for the home page."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils.module_loading import import_string
@@ -11,7 +13,7 @@ HOME_STATS_CACHE_KEY = "core:home-stats"
 HOME_STATS_TIMEOUT = 60
 
 
-def home_page_data() -> dict:
+def home_page_data() -> dict[str, Any]:
     """One widget per section with its live numbers, and the member count.
 
     Cached for a minute: the home page is the hottest page and the numbers need not be exact.

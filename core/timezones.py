@@ -20,8 +20,7 @@ def time_zone_choices() -> tuple[tuple[str, str], ...]:
     return (("UTC", "UTC"), *((name, name) for name in names))
 
 
-def validate_time_zone(name: object) -> str:
-    """Return ``name`` when it is a known zone, else raise ``ValidationError`` (also a model validator)."""
+def validate_time_zone(name: object) -> None:
+    """Raise ``ValidationError`` unless ``name`` is a known zone (also the model field's validator)."""
     if not isinstance(name, str) or name not in time_zone_names():
         raise ValidationError(_("Unknown time zone: %(zone)s."), code="time_zone", params={"zone": name})
-    return name

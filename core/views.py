@@ -2,6 +2,7 @@ import posixpath
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -35,7 +36,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "500.html", status=500)
 
 
-def public_media(request: HttpRequest, path: str) -> HttpResponse:
+def public_media(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve a public upload; the path, once normalised, must still start with a public prefix."""
     normalised = posixpath.normpath(path).lstrip("/")
     if not normalised.startswith(tuple(settings.PUBLIC_MEDIA_PREFIXES)):

@@ -1,3 +1,6 @@
+from collections.abc import Sequence
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from django.db.models import QuerySet
@@ -5,6 +8,7 @@ from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -18,7 +22,9 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
         page_size = self.get_page_size(request)
         if not page_size:
             return None
@@ -46,7 +52,9 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 100
     ordering = "-id"
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: object = None) -> list | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError):

@@ -15,7 +15,7 @@ def bootstrap(field: BoundField) -> SafeString:
     css = "form-select" if field.widget_type in SELECT_WIDGETS else "form-control"
     if field.errors:
         css += " is-invalid"
-    attrs = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)

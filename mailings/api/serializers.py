@@ -151,7 +151,8 @@ class MailingWriteSerializer(serializers.Serializer):
         return clients
 
     def validate_time_zone(self, value: str) -> str:
-        return timezones.validate_time_zone(value)
+        timezones.validate_time_zone(value)
+        return value
 
     def validate(self, data: dict) -> dict:
         zone_name = data.get("time_zone") or self.instance_zone or default_time_zone()

@@ -120,7 +120,7 @@ def test_a_page_number_is_never_an_error(value, expected):
 
 @pytest.mark.parametrize("name", ["UTC", "Europe/Moscow", "America/New_York", "Asia/Kathmandu"])
 def test_known_time_zones_are_valid(name):
-    assert validate_time_zone(name) == name
+    validate_time_zone(name)  # no error
 
 
 @pytest.mark.parametrize("name", ["", "Mars/Olympus", "europe/moscow", "../etc/passwd", "/etc/localtime", None, 3])
@@ -134,7 +134,8 @@ def test_every_offered_time_zone_is_valid_and_utc_is_offered():
 
     assert names[0] == "UTC"
     assert "Europe/Moscow" in names
-    assert all(validate_time_zone(name) for name in names)
+    for name in names:
+        validate_time_zone(name)
 
 
 # --- deleting files on commit --------------------------------------------------------------
