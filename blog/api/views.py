@@ -7,16 +7,14 @@ from rest_framework.response import Response
 from blog import selectors, services
 from blog.api.serializers import ArticleSerializer, ArticleWriteSerializer
 from blog.models import Article
-from core.permissions import is_blog_manager
+from core.permissions import IsBlogManager
 
 
-class ReadForAllWriteForBlogManagers(permissions.BasePermission):
+class ReadForAllWriteForBlogManagers(IsBlogManager):
     """Anyone (anonymous included) reads; only blog managers write (anonymous: 401, others: 403)."""
 
     def has_permission(self, request: Request, view: object) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return is_blog_manager(request.user)
+        return request.method in permissions.SAFE_METHODS or super().has_permission(request, view)
 
 
 @extend_schema(tags=["blog"])
