@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -90,8 +91,10 @@ class MailingForm(forms.Form):
 
     def __init__(self, *args, owner: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["message"].queryset = MailMessage.objects.filter(owner=owner).order_by("-created_at")
-        self.fields["clients"].queryset = Client.objects.filter(owner=owner).order_by("full_name")
+        messages = MailMessage.objects.filter(owner=owner).order_by("-created_at")
+        cast(forms.ModelChoiceField, self.fields["message"]).queryset = messages
+        clients = Client.objects.filter(owner=owner).order_by("full_name")
+        cast(forms.ModelMultipleChoiceField, self.fields["clients"]).queryset = clients
 
 
 class UserSearchForm(forms.Form):

@@ -1,5 +1,7 @@
 """Reads of mailings: owners see their own; managers see every mailing (read-only)."""
 
+from typing import Any
+
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
@@ -27,10 +29,10 @@ def clients_version_key(owner_id: int) -> str:
 
 
 def clients_version(owner: User) -> int:
-    return cache.get(clients_version_key(owner.pk), 1)
+    return int(cache.get(clients_version_key(owner.pk), 1))
 
 
-def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page:
+def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page[dict[str, Any]]:
     """One page of the owner's clients, cached per owner until one of their clients changes.
 
     Plain data is cached, not HTML: the page's forms carry the visitor's CSRF token, which changes
@@ -68,7 +70,7 @@ def mailing_for(user: User, mailing_id: int) -> Mailing:
     return mailings_visible_to(user).get(pk=mailing_id)
 
 
-def mailing_stats(mailing: Mailing) -> dict:
+def mailing_stats(mailing: Mailing) -> dict[str, Any]:
     counts = Attempt.objects.filter(mailing=mailing).aggregate(
         sent=Count("id", filter=Q(status=Attempt.Status.SUCCESS)),
         failed=Count("id", filter=Q(status=Attempt.Status.FAILURE)),
@@ -96,10 +98,10 @@ def run_summaries(mailing: Mailing) -> QuerySet[MailingRun]:
     )
 
 
-def run_progress(run: MailingRun) -> dict:
+def run_progress(run: MailingRun) -> dict[str, Any]:
     """Where every recipient of the run stands: sent, failed, skipped, unknown or still pending
     (not started, or in flight); the five add up to ``total``."""
-    summary = run_summaries(run.mailing).get(pk=run.pk)
+    summary: Any = run_summaries(run.mailing).get(pk=run.pk)  # a run with the counts annotated
     total = summary.total or run.mailing.clients.count()
     settled = summary.sent + summary.failed + summary.skipped + summary.unknown
     return {
@@ -119,9 +121,9 @@ def run_progress(run: MailingRun) -> dict:
     }
 
 
-def home_data() -> dict:
+def home_data() -> dict[str, int]:
     """The mailings section's home: cached and cleared whenever its numbers change."""
-    data = cache.get(HOME_CACHE_KEY)
+    data: dict[str, int] | None = cache.get(HOME_CACHE_KEY)
     if data is None:
         data = {
             "mailings": Mailing.objects.count(),
@@ -132,7 +134,7 @@ def home_data() -> dict:
     return data
 
 
-def random_articles(count: int = 3) -> list:
+def random_articles(count: int = 3) -> list[Any]:
     """Three random published blog articles (the blog app provides them when installed)."""
     try:
         return list(import_string("blog.selectors.random_published_articles")(count=count))
@@ -151,4 +153,4 @@ def users_for_manager(query: str = "") -> QuerySet[User]:
 
 def home_stats() -> list[tuple[str, int]]:
     data = home_data()
-    return [(_("Mailings"), data["mailings"]), (_("Active mailings"), data["active"])]
+    return [(str(_("Mailings")), data["mailings"]), (str(_("Active mailings")), data["active"])]

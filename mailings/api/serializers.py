@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.models import User
 from core import timezones
 from core.parsing import ID_MAX
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
@@ -72,9 +73,9 @@ class LocalDateTimeField(serializers.DateTimeField):
 
 
 class MailingSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="username", read_only=True)
     message_subject = serializers.CharField(source="message.subject", read_only=True)
-    clients = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    clients: serializers.PrimaryKeyRelatedField[Client] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     client_count = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -3,6 +3,8 @@ mailings; managers see every mailing (read-only) and may disable any. Every rule
 ``mailings.services``; its Django ``ValidationError``/``PermissionDenied`` become 400/403 in
 ``core.api.exceptions``. Objects a user may not see answer 404."""
 
+from typing import Any
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -53,6 +55,10 @@ class _OwnedViewSet(
             return serializer.validated_data
         # A PATCH keeps the current value of every field it does not name.
         return {**self.write_serializer_class(instance).data, **serializer.validated_data}
+
+    def perform_write(self, instance: Any, data: dict[str, Any]) -> Any:
+        """Change ``instance`` with the validated ``data`` through the app's service (each subclass)."""
+        raise NotImplementedError
 
     def _created(self, instance) -> Response:
         return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
