@@ -372,6 +372,9 @@ MAILINGS_RETRY_BASE_SECONDS = env.int("MAILINGS_RETRY_BASE_SECONDS", default=300
 # A sender silent this long is dead: its in-flight delivery becomes "unknown" and its run is resumed.
 # Must exceed one SMTP conversation (EMAIL_TIMEOUT per reply).
 MAILINGS_SENDER_LEASE_SECONDS = env.int("MAILINGS_SENDER_LEASE_SECONDS", default=300)
+# A client CSV import is checked whole before anything is saved: these bound one request's work.
+MAILINGS_IMPORT_MAX_ROWS = env.int("MAILINGS_IMPORT_MAX_ROWS", default=10_000)
+MAILINGS_IMPORT_MAX_BYTES = env.int("MAILINGS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 
 # --- Blog ---------------------------------------------------------------------------------
 BLOG_PAGE_SIZE = 10
@@ -393,9 +396,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-# A client CSV import is checked whole before anything is saved: these bound one request's work.
-MAILINGS_IMPORT_MAX_ROWS = env.int("MAILINGS_IMPORT_MAX_ROWS", default=10_000)
-MAILINGS_IMPORT_MAX_BYTES = env.int("MAILINGS_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
