@@ -25,7 +25,7 @@ from shop.models import (
     Product,
     SearchQuery,
 )
-from shop.selectors import trending_queries
+from shop.selectors import newsletter_status_counts, trending_queries
 
 
 class PriceAdjustmentForm(forms.Form):
@@ -339,10 +339,45 @@ class CategoryInterestAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "category"]
 
 
+class NewsletterStatusFilter(admin.SimpleListFilter):
+    """The status filter with how many deliveries are in each state (of the chosen week), so an
+    unknown delivery is visible at a glance."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        counts = newsletter_status_counts(week=request.GET.get("week__exact") or None)
+        labels = dict(NewsletterDelivery.Status.choices)
+        return [(status, f"{labels[status]} ({count})") for status, count in counts.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(NewsletterDelivery)
 class NewsletterDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["week", "user", "status", "response", "created_at"]
-    list_filter = ["status", "week"]
+    list_display = ["week", "user", "status", "tries", "response", "attempted_at", "created_at"]
+    list_filter = [NewsletterStatusFilter, "week"]
     search_fields = ["user__username", "user__email", "week"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+    actions = ["send_unknown_again"]
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("shop.resend_newsletterdelivery")
+
+    @admin.action(description=_("Send unknown deliveries again"), permissions=["resend"])
+    def send_unknown_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.newsletter_unknown_resend(actor=request.user, deliveries=queryset, request=request)
+        if count:
+            message = ngettext(
+                "%(count)d unknown delivery will be sent again.",
+                "%(count)d unknown deliveries will be sent again.",
+                count,
+            ) % {"count": count}
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            self.message_user(
+                request, _("None of the selected deliveries is unknown: nothing will be sent."), messages.WARNING
+            )

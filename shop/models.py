@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -225,12 +226,18 @@ class NewsletterDelivery(models.Model):
 
     ``(user, week)`` is unique, so whoever inserts the row first owns that delivery; a second job
     run (even one started at the same moment) gets an IntegrityError and leaves the user alone.
+    Every delivery ends sent, failed, skipped or unknown: one left in ``sending`` longer than
+    ``SHOP_NEWSLETTER_LEASE_SECONDS`` lost its sender mid-conversation and becomes ``unknown``.
     """
 
     class Status(models.TextChoices):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Staff sent an unknown delivery again after the subscriber had unsubscribed.
+        SKIPPED = "skipped", _("skipped")
+        # The sender died during the SMTP conversation: the email may or may not have arrived.
+        UNKNOWN = "unknown", _("unknown")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="newsletter_deliveries")
     # ISO week in the site's time zone, e.g. "2026-W48".
@@ -238,13 +245,21 @@ class NewsletterDelivery(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SENDING)
     response = models.TextField(_("server response"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    # When the current conversation with the SMTP server started (a resend restarts it): the
+    # lease of a delivery in "sending" is counted from here.
+    attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=1)
 
     class Meta:
         verbose_name = _("newsletter delivery")
         verbose_name_plural = _("newsletter deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "week"], name="shop_newsletter_once_per_week")]
-        indexes = [models.Index(fields=["week", "status"], name="shop_newsletter_week_status")]
+        indexes = [
+            models.Index(fields=["week", "status"], name="shop_newsletter_week_status"),
+            models.Index(fields=["status", "attempted_at"], name="shop_newsletter_in_flight"),
+        ]
+        permissions = [("resend_newsletterdelivery", _("Can send unknown newsletter deliveries again"))]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.week}"

@@ -4,8 +4,13 @@ Guarantees:
 - Exactly once per subscriber per ISO week: a ``NewsletterDelivery(user, week)`` row is inserted
   (and committed) *before* the email is handed to the SMTP server, and ``(user, week)`` is unique.
   A second run in the same week, or a run started at the same moment, cannot send it again.
-  A process that dies between the claim and the send leaves the row in ``sending``: that
-  subscriber misses the week rather than getting it twice (at most once, never twice).
+- No silent loss: every delivery ends in one visible state — sent, failed, skipped or unknown.
+  A process that dies between the claim and the server's answer leaves the row in ``sending``;
+  once it is older than ``SHOP_NEWSLETTER_LEASE_SECONDS`` (longer than one SMTP conversation)
+  the next newsletter job marks it ``unknown`` — the email may or may not have arrived — and
+  never re-sends it by itself (at most once, never twice). Staff may send unknown deliveries
+  again from the admin (``services.newsletter_unknown_resend``); an unsubscribed reader is
+  then ``skipped``.
 - A delivery the server refuses is recorded as ``failed`` with the server's answer (no retry:
   the next newsletter is a week away).
 - One SMTP connection is opened for the whole job and reused for every subscriber; the delivery
@@ -31,6 +36,7 @@ from accounts.models import User
 from core.emails import (
     EmailDeliveryError,
     connection_close,
+    connection_open,
     email_build,
     email_deliver,
     unsubscribe_headers,
@@ -124,10 +130,15 @@ def build_email(
 
 
 def newsletter_send_weekly(now: datetime | None = None) -> dict:
-    """Send this week's newsletter to every subscriber who has not had it yet. Safe to run twice."""
-    now = now or timezone.now()
-    week = iso_week(now)
-    result = {"week": week, "sent": 0, "failed": 0, "skipped": 0}
+    """Send this week's newsletter to every subscriber who has not had it yet. Safe to run twice.
+
+    First, deliveries a dead run left in flight past the lease are declared unknown (whatever week
+    they belong to): ``unknown`` counts them.
+    """
+    result: dict = {"week": iso_week(now or timezone.now()), "sent": 0, "failed": 0, "skipped": 0}
+    # The lease is measured on the real clock, not on the week being sent.
+    result["unknown"] = services.newsletter_deliveries_recover()
+    week = result["week"]
     newest = newest_products()
     if not newest:
         logger.info("No active products: the newsletter of %s is not sent", week)
@@ -167,3 +178,52 @@ def _send_one(*, user: User, week: str, newest: list[Product], connection: BaseE
         response, ok = error.response, False
     services.newsletter_delivery_record(delivery=delivery, ok=ok, response=response)
     return "sent" if ok else "failed"
+
+
+# --- Unknown deliveries sent again by staff ------------------------------------------------
+
+
+def unknown_deliveries_resend(*, delivery_ids: list[int]) -> dict[str, int]:
+    """Send these unknown deliveries again with this week's products, over one connection.
+
+    Each is claimed back into ``sending`` (its clock restarts), so a sender dying here leaves it
+    to be found unknown again; a reader who is no longer a subscriber is skipped.
+    """
+    result = {"sent": 0, "failed": 0, "skipped": 0}
+    deliveries = list(
+        NewsletterDelivery.objects.filter(pk__in=delivery_ids, status=NewsletterDelivery.Status.UNKNOWN)
+        .select_related("user")
+        .order_by("pk")
+    )
+    newest = newest_products()
+    if not deliveries or not newest:
+        # Without active products there is nothing to send: the deliveries stay unknown.
+        return result
+    subscribed = set(
+        subscribers().filter(pk__in=[delivery.user_id for delivery in deliveries]).values_list("pk", flat=True)
+    )
+    connection = get_connection(fail_silently=False)
+    connection_open(connection)
+    try:
+        for delivery in deliveries:
+            if delivery.user_id not in subscribed:
+                if services.newsletter_delivery_resend_claim(delivery=delivery, subscribed=False):
+                    result["skipped"] += 1
+                continue
+            try:
+                # Built before the claim: an error here leaves the delivery unknown, not in flight.
+                email = build_email(user=delivery.user, newest=newest, connection=connection)
+            except Exception:
+                logger.exception("Building the newsletter for user %s failed; it stays unknown", delivery.user_id)
+                continue
+            if not services.newsletter_delivery_resend_claim(delivery=delivery, subscribed=True):
+                continue  # another task took it first
+            try:
+                response, ok = email_deliver(message=email, connection=connection), True
+            except EmailDeliveryError as error:
+                response, ok = error.response, False
+            services.newsletter_delivery_record(delivery=delivery, ok=ok, response=response)
+            result["sent" if ok else "failed"] += 1
+    finally:
+        connection_close(connection)
+    return result

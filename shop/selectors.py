@@ -12,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from shop.cart import Cart
-from shop.models import CartItem, Category, CategoryInterest, Order, OrderItem, PriceChange, Product, SearchQuery
+from shop.models import (
+    CartItem,
+    Category,
+    CategoryInterest,
+    NewsletterDelivery,
+    Order,
+    OrderItem,
+    PriceChange,
+    Product,
+    SearchQuery,
+)
 
 TRENDING_CACHE_KEY = "shop:trending"
 SESSION_CART_KEY = "shop_cart"
@@ -190,3 +200,11 @@ def home_stats() -> list[tuple[str, int]]:
         (_("Products"), Product.objects.filter(is_active=True).count()),
         (_("Categories"), Category.objects.count()),
     ]
+
+
+def newsletter_status_counts(*, week: str | None = None) -> dict[str, int]:
+    """How many newsletter deliveries are in each state (of one week, when given); every state is
+    listed, so an unknown count of 0 is shown as such."""
+    deliveries = NewsletterDelivery.objects.all() if week is None else NewsletterDelivery.objects.filter(week=week)
+    found = dict(deliveries.order_by().values("status").annotate(count=Count("pk")).values_list("status", "count"))
+    return {status: found.get(status, 0) for status in NewsletterDelivery.Status.values}

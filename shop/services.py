@@ -1,11 +1,12 @@
 """Every write of the shop goes through these functions."""
 
+import logging
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from core.images import jpeg_bytes, verified_image
 from core.parsing import positive_int
 from core.services import audit_record
 from core.storage import files_delete_on_commit
-from shop import selectors
+from shop import selectors, tasks
 from shop.models import (
     CartItem,
     Category,
@@ -33,6 +34,8 @@ from shop.models import (
     SearchQuery,
 )
 from shop.search import is_loggable, normalize_query
+
+logger = logging.getLogger(__name__)
 
 MAX_LINE_QUANTITY = 99
 
@@ -562,11 +565,82 @@ def newsletter_delivery_claim(*, user: User, week: str) -> NewsletterDelivery | 
 
 
 def newsletter_delivery_record(*, delivery: NewsletterDelivery, ok: bool, response: str) -> NewsletterDelivery:
-    """Store the outcome of one delivery with the server's answer."""
-    delivery.status = NewsletterDelivery.Status.SENT if ok else NewsletterDelivery.Status.FAILED
-    delivery.response = response[:2000]
-    delivery.save(update_fields=["status", "response"])
+    """Store the outcome of a delivery that is still in flight, with the server's answer."""
+    status = NewsletterDelivery.Status.SENT if ok else NewsletterDelivery.Status.FAILED
+    with transaction.atomic():
+        recorded = NewsletterDelivery.objects.filter(pk=delivery.pk, status=NewsletterDelivery.Status.SENDING).update(
+            status=status, response=response[:2000]
+        )
+    if not recorded:
+        # Only possible when one SMTP conversation outlived the lease: the delivery was already
+        # declared unknown and staff decide; the late answer is logged, not applied.
+        logger.warning("Newsletter delivery %s ended (%s) after it was declared unknown", delivery.pk, response)
+    delivery.refresh_from_db(fields=["status", "response"])
     return delivery
+
+
+def newsletter_deliveries_recover(*, now: datetime | None = None) -> int:
+    """Deliveries in flight longer than the lease lost their sender: they become ``unknown``.
+
+    One SMTP conversation is shorter than ``SHOP_NEWSLETTER_LEASE_SECONDS``, so a delivery this
+    old in ``sending`` has nobody left to finish it. Whether the email arrived is unknown: it is
+    shown, never re-sent by itself (at most once); staff may send it again.
+    """
+    expired = (now or timezone.now()) - timedelta(seconds=settings.SHOP_NEWSLETTER_LEASE_SECONDS)
+    with transaction.atomic():
+        stalled = list(
+            NewsletterDelivery.objects.filter(status=NewsletterDelivery.Status.SENDING, attempted_at__lt=expired)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "week")
+        )
+        if not stalled:
+            return 0
+        changed = NewsletterDelivery.objects.filter(
+            pk__in=[pk for pk, _week in stalled], status=NewsletterDelivery.Status.SENDING
+        ).update(status=NewsletterDelivery.Status.UNKNOWN)
+        audit_record(
+            action="shop.newsletter_deliveries_unknown",
+            details={"deliveries": changed, "weeks": sorted({week for _pk, week in stalled})},
+        )
+    logger.warning("%s newsletter deliveries were cut off by a dead sender and are now unknown", changed)
+    return changed
+
+
+def newsletter_unknown_resend(
+    *, actor: User, deliveries: QuerySet[NewsletterDelivery], request: HttpRequest | None = None
+) -> int:
+    """Staff decide to send the unknown ones among ``deliveries`` again; returns how many.
+
+    Those subscribers may get the newsletter twice, which is why nothing does this by itself.
+    The sending happens after the commit, in a task; each delivery is claimed there once.
+    """
+    if not actor.has_perm("shop.resend_newsletterdelivery"):
+        raise PermissionDenied(_("You may not send newsletter deliveries again."))
+    with transaction.atomic():
+        ids = list(
+            deliveries.filter(status=NewsletterDelivery.Status.UNKNOWN).order_by("pk").values_list("pk", flat=True)
+        )
+        if ids:
+            audit_record(
+                action="shop.newsletter_unknown_resent", actor=actor, request=request, details={"deliveries": ids}
+            )
+            transaction.on_commit(lambda: tasks.newsletter_unknown_resend.delay(ids))
+    return len(ids)
+
+
+def newsletter_delivery_resend_claim(*, delivery: NewsletterDelivery, subscribed: bool) -> bool:
+    """Take an unknown delivery back into flight (its clock restarts), or mark it ``skipped`` when
+    the reader is no longer a subscriber; False when it was not unknown any more.
+
+    The claim is a conditional update, so a task delivered twice sends nothing twice.
+    """
+    unknown = NewsletterDelivery.objects.filter(pk=delivery.pk, status=NewsletterDelivery.Status.UNKNOWN)
+    with transaction.atomic():
+        if not subscribed:
+            return bool(unknown.update(status=NewsletterDelivery.Status.SKIPPED))
+        return bool(
+            unknown.update(status=NewsletterDelivery.Status.SENDING, attempted_at=timezone.now(), tries=F("tries") + 1)
+        )
 
 
 def newsletter_unsubscribe(*, user: User, request: HttpRequest | None = None) -> bool:

@@ -333,6 +333,9 @@ SHOP_RECOMMENDATION_CACHE_SECONDS = env.int("SHOP_RECOMMENDATION_CACHE_SECONDS",
 SHOP_PAGE_SIZES = [10, 20, 50, 100]
 SHOP_PRODUCT_IMAGE_MAX_MB = env.int("SHOP_PRODUCT_IMAGE_MAX_MB", default=5)
 SHOP_PRODUCT_IMAGE_MAX_SIDE = 1200
+# A newsletter delivery in "sending" longer than this lost its sender mid-conversation: the next
+# newsletter job shows it as "unknown" (never re-sent by itself). Must exceed one SMTP conversation.
+SHOP_NEWSLETTER_LEASE_SECONDS = env.int("SHOP_NEWSLETTER_LEASE_SECONDS", default=300)
 # Called with (request=..., user=...) right after every web login.
 ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
 # Called with (user=...) inside the transaction that deletes an account, before the row goes.

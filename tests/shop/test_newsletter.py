@@ -1,14 +1,24 @@
 """The weekly shop newsletter: who gets it, what is in it, one-click unsubscribe, exactly once a week."""
 
+import asyncio
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection as db_connection
 from django.urls import reverse
@@ -18,9 +28,10 @@ from accounts.models import User
 from core import jobs
 from core.models import AuditEvent
 from core.schedule import job_by_name
-from shop import newsletter, services
+from shop import newsletter, selectors, services
 from shop.models import CategoryInterest, NewsletterDelivery, Product
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
+from tests.processes import child_database_env
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
 NEXT_MONDAY = MONDAY + timedelta(days=7)
@@ -73,7 +84,7 @@ def test_only_active_confirmed_unblocked_subscribers_get_it(catalogue, mailoutbo
 
     result = newsletter.newsletter_send_weekly(now=MONDAY)
 
-    assert result == {"week": "2026-W48", "sent": 1, "failed": 0, "skipped": 0}
+    assert result == {"week": "2026-W48", "sent": 1, "failed": 0, "skipped": 0, "unknown": 0}
     assert [message.to for message in mailoutbox] == [[reader.email]]
     delivery = NewsletterDelivery.objects.get()
     assert (delivery.user, delivery.week, delivery.status) == (reader, "2026-W48", NewsletterDelivery.Status.SENT)
@@ -266,6 +277,7 @@ def test_a_second_run_in_the_same_week_sends_nothing_and_next_week_sends_again(c
         "sent": 3,
         "failed": 0,
         "skipped": 0,
+        "unknown": 0,
     }
     assert len(mailoutbox) == 6
     assert sorted(address for message in mailoutbox for address in message.to) == sorted(
@@ -284,7 +296,13 @@ def test_a_subscriber_already_claimed_by_another_run_is_skipped(catalogue, mailo
         return real_claim(user=user, week=week)
 
     monkeypatch.setattr(services, "newsletter_delivery_claim", claimed_elsewhere_first)
-    assert newsletter.newsletter_send_weekly(now=MONDAY) == {"week": "2026-W48", "sent": 0, "failed": 0, "skipped": 1}
+    assert newsletter.newsletter_send_weekly(now=MONDAY) == {
+        "week": "2026-W48",
+        "sent": 0,
+        "failed": 0,
+        "skipped": 1,
+        "unknown": 0,
+    }
     assert mailoutbox == []
     assert NewsletterDelivery.objects.get().user == reader
 
@@ -299,7 +317,13 @@ def test_an_email_that_cannot_be_built_claims_nothing_and_the_others_still_go_ou
         return real_build(user=user, **kwargs)
 
     monkeypatch.setattr(newsletter, "build_email", build_email)
-    assert newsletter.newsletter_send_weekly(now=MONDAY) == {"week": "2026-W48", "sent": 1, "failed": 1, "skipped": 0}
+    assert newsletter.newsletter_send_weekly(now=MONDAY) == {
+        "week": "2026-W48",
+        "sent": 1,
+        "failed": 1,
+        "skipped": 0,
+        "unknown": 0,
+    }
     assert [message.to for message in mailoutbox] == [[fine.email]]
     # No row for the broken one: a later run this week (after the fix) still sends it.
     assert list(NewsletterDelivery.objects.values_list("user", flat=True)) == [fine.pk]
@@ -416,7 +440,7 @@ def test_one_smtp_connection_for_the_whole_job_and_a_refusal_is_recorded_with_th
 
     result = newsletter.newsletter_send_weekly(now=MONDAY)
 
-    assert result == {"week": "2026-W48", "sent": 5, "failed": 1, "skipped": 0}
+    assert result == {"week": "2026-W48", "sent": 5, "failed": 1, "skipped": 0, "unknown": 0}
     assert smtp_sink.sessions == 1
     assert smtp_sink.recipients() == sorted(reader.email for reader in readers if reader != refused)
     failed = NewsletterDelivery.objects.get(status=NewsletterDelivery.Status.FAILED)
@@ -496,3 +520,239 @@ def test_two_runs_started_together_send_each_subscriber_exactly_one_email(catalo
 def test_now_defaults_to_the_current_week(catalogue, mailoutbox):
     subscriber()
     assert newsletter.newsletter_send_weekly()["week"] == newsletter.iso_week(timezone.now())
+
+
+# --- No silent loss: unknown deliveries ------------------------------------------------------
+
+STALLED = "stalled@example.org"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class StallingHandler(SinkHandler):
+    """The sink, except that the DATA of the first email to ``STALLED`` hangs (nothing is recorded)
+    until ``release`` is set: the server has the content but has not answered yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+        self.stalls = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if STALLED in {address.lower() for address in envelope.rcpt_tos} and not self.stalls:
+            self.stalls += 1
+            self.stalled.set()
+            while not self.release.is_set():  # polled: blocking here would freeze the server's loop
+                await asyncio.sleep(0.05)
+            return "451 the conversation was cut off"
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def stalling_sink(settings):
+    handler = StallingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    _use_smtp(settings, controller.port)
+    try:
+        yield handler, controller.port
+    finally:
+        handler.release.set()
+        controller.stop()
+
+
+def start_job_runner(port: int) -> subprocess.Popen:
+    """``run_cron.py --once`` in its own process: the newsletter job runs inline in it, as in the
+    embedded mode (a Celery worker runs the same function)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        **child_database_env(),
+    }
+    return subprocess.Popen(
+        [sys.executable, "run_cron.py", "--once"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def resender(**kwargs) -> User:
+    """Staff who may look at the deliveries and send unknown ones again."""
+    user = UserFactory(is_staff=True, **kwargs)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="shop", codename__in=["view_newsletterdelivery", "resend_newsletterdelivery"]
+        )
+    )
+    return User.objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
+
+
+def unknown_delivery(user: User, week: str = "2026-W48") -> NewsletterDelivery:
+    return NewsletterDelivery.objects.create(user=user, week=week, status=NewsletterDelivery.Status.UNKNOWN)
+
+
+def changelist_action(client, deliveries: list[NewsletterDelivery]):
+    return client.post(
+        reverse("admin:shop_newsletterdelivery_changelist"),
+        {"action": "send_unknown_again", ACTION_CHECKBOX_NAME: [delivery.pk for delivery in deliveries]},
+        follow=True,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_mid_conversation_leaves_an_unknown_delivery_that_only_staff_send_again(
+    catalogue, stalling_sink, settings, client
+):
+    sink, port = stalling_sink
+    readers = [
+        subscriber(email="first@example.org"),
+        subscriber(email="second@example.org"),
+        subscriber(email=STALLED),
+        *[subscriber(email=f"later{number}@example.org") for number in range(3)],
+    ]
+
+    runner = start_job_runner(port)
+    try:
+        assert sink.stalled.wait(timeout=60), runner.communicate(timeout=5)[0] if runner.poll() is not None else ""
+        os.kill(runner.pid, signal.SIGKILL)
+        runner.wait(timeout=30)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    sink.release.set()
+    in_flight = NewsletterDelivery.objects.get(user__email=STALLED)
+    assert in_flight.status == NewsletterDelivery.Status.SENDING
+    assert sink.recipients() == ["first@example.org", "second@example.org"]
+
+    # While the lease lasts the runner might still be alive: nothing is decided about it, but the
+    # subscribers it never reached get this week's newsletter.
+    early = jobs.run_job("shop.send_weekly_newsletter")
+    in_flight.refresh_from_db()
+    assert (early["sent"], early["unknown"], in_flight.status) == (3, 0, NewsletterDelivery.Status.SENDING)
+
+    settings.SHOP_NEWSLETTER_LEASE_SECONDS = 1
+    time.sleep(1.2)
+    recovered = jobs.run_job("shop.send_weekly_newsletter")
+
+    in_flight.refresh_from_db()
+    assert (recovered["sent"], recovered["unknown"]) == (0, 1)
+    assert in_flight.status == NewsletterDelivery.Status.UNKNOWN
+    week = in_flight.week
+    assert selectors.newsletter_status_counts(week=week) == {
+        "sending": 0,
+        "sent": 5,
+        "failed": 0,
+        "skipped": 0,
+        "unknown": 1,
+    }
+    event = AuditEvent.objects.get(action="shop.newsletter_deliveries_unknown")
+    assert event.details == {"deliveries": 1, "weeks": [week]}
+    arrived = sink.recipients()
+    assert STALLED not in arrived  # never re-sent by itself: at most once
+    assert arrived == sorted(reader.email for reader in readers if reader.email != STALLED)
+    again = jobs.run_job("shop.send_weekly_newsletter")
+    assert again["sent"] == again["unknown"] == 0
+    assert sink.recipients() == arrived
+
+    # The admin shows it; staff choose to send it again (everything is selected: only the
+    # unknown one goes).
+    client.force_login(resender())
+    page = client.get(reverse("admin:shop_newsletterdelivery_changelist"), {"week__exact": week})
+    assert "unknown (1)" in page.content.decode()
+    response = changelist_action(client, list(NewsletterDelivery.objects.all()))
+
+    assert "1 unknown delivery will be sent again." in response.content.decode()
+    in_flight.refresh_from_db()
+    assert sorted(sink.recipients()) == sorted([*arrived, STALLED])  # exactly the unknown one, once
+    assert (in_flight.status, in_flight.tries) == (NewsletterDelivery.Status.SENT, 2)
+    assert selectors.newsletter_status_counts(week=week)["sent"] == 6
+    assert AuditEvent.objects.get(action="shop.newsletter_unknown_resent").details == {"deliveries": [in_flight.pk]}
+
+
+def test_a_delivery_in_flight_past_the_lease_becomes_unknown_and_its_late_answer_is_not_applied(db, settings):
+    delivery = services.newsletter_delivery_claim(user=subscriber(), week="2026-W48")
+    assert services.newsletter_deliveries_recover() == 0  # still within the lease
+
+    later = timezone.now() + timedelta(seconds=settings.SHOP_NEWSLETTER_LEASE_SECONDS + 1)
+    assert services.newsletter_deliveries_recover(now=later) == 1
+    services.newsletter_delivery_record(delivery=delivery, ok=True, response="250 accepted")
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response) == (NewsletterDelivery.Status.UNKNOWN, "")
+    assert services.newsletter_deliveries_recover(now=later) == 0
+
+
+def test_the_weekly_job_reports_unknown_deliveries_of_an_earlier_week(catalogue, mailoutbox):
+    reader = subscriber()
+    stuck = services.newsletter_delivery_claim(user=reader, week="2026-W47")
+    NewsletterDelivery.objects.filter(pk=stuck.pk).update(attempted_at=timezone.now() - timedelta(hours=1))
+
+    result = newsletter.newsletter_send_weekly(now=MONDAY)
+
+    stuck.refresh_from_db()
+    assert (result["sent"], result["unknown"]) == (1, 1)
+    assert stuck.status == NewsletterDelivery.Status.UNKNOWN
+    assert [message.to for message in mailoutbox] == [[reader.email]]  # this week's, not last week's again
+
+
+def test_sending_unknown_again_needs_the_permission_and_changes_nothing_without_it(
+    catalogue, mailoutbox, django_capture_on_commit_callbacks
+):
+    delivery = unknown_delivery(subscriber())
+    staff = UserFactory(is_staff=True)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PermissionDenied):
+        services.newsletter_unknown_resend(actor=staff, deliveries=NewsletterDelivery.objects.all())
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.tries) == (NewsletterDelivery.Status.UNKNOWN, 1)
+    assert mailoutbox == []
+    assert not AuditEvent.objects.filter(action="shop.newsletter_unknown_resent").exists()
+
+
+def test_staff_without_the_permission_do_not_get_the_admin_action(client, catalogue, mailoutbox):
+    delivery = unknown_delivery(subscriber())
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_newsletterdelivery"))
+    client.force_login(viewer)
+
+    page = client.get(reverse("admin:shop_newsletterdelivery_changelist"))
+    assert page.status_code == 200
+    assert "send_unknown_again" not in page.content.decode()
+    changelist_action(client, [delivery])
+
+    delivery.refresh_from_db()
+    assert delivery.status == NewsletterDelivery.Status.UNKNOWN
+    assert mailoutbox == []
+
+
+def test_only_unknown_deliveries_are_sent_again_and_a_reader_who_unsubscribed_is_skipped(
+    catalogue, mailoutbox, django_capture_on_commit_callbacks
+):
+    still_subscribed, gone = subscriber(), subscriber()
+    unknown, left = unknown_delivery(still_subscribed), unknown_delivery(gone)
+    sent = NewsletterDelivery.objects.create(user=subscriber(), week="2026-W48", status=NewsletterDelivery.Status.SENT)
+    services.newsletter_unsubscribe(user=gone)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        count = services.newsletter_unknown_resend(actor=resender(), deliveries=NewsletterDelivery.objects.all())
+
+    assert count == 2
+    assert [message.to for message in mailoutbox] == [[still_subscribed.email]]
+    statuses = dict(NewsletterDelivery.objects.values_list("pk", "status"))
+    assert statuses == {
+        unknown.pk: NewsletterDelivery.Status.SENT,
+        left.pk: NewsletterDelivery.Status.SKIPPED,
+        sent.pk: NewsletterDelivery.Status.SENT,
+    }
+    # A task delivered twice sends nothing twice.
+    assert newsletter.unknown_deliveries_resend(delivery_ids=[unknown.pk, left.pk]) == {
+        "sent": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
+    assert len(mailoutbox) == 1
