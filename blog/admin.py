@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -5,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.types import account_of
 from blog import services
 from blog.models import Article, ArticleView
 from core.admin import ReadOnlyAdmin
@@ -18,9 +21,10 @@ class ArticleAdminForm(forms.ModelForm):
         model = Article
         fields = EDITABLE
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         """The services' rules, shown beside the fields (the save itself goes through the services)."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         image = data.get("image")
         services.article_check(
             title=data.get("title", ""),
@@ -63,11 +67,11 @@ class ArticleAdmin(admin.ModelAdmin):
             if "image" in changes and not changes["image"]:
                 changes["image"] = None  # the "clear" box
             article = services.article_update(
-                article=Article.objects.get(pk=obj.pk), actor=request.user, data=changes, request=request
+                article=Article.objects.get(pk=obj.pk), actor=account_of(request), data=changes, request=request
             )
         else:
             article = services.article_create(
-                actor=request.user,
+                actor=account_of(request),
                 title=data["title"],
                 body=data["body"],
                 image=data.get("image") or None,
@@ -80,18 +84,18 @@ class ArticleAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Article) -> None:
-        services.article_delete(article=obj, actor=request.user, request=request)
+        services.article_delete(article=obj, actor=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         for article in queryset:
-            services.article_delete(article=article, actor=request.user, request=request)
+            services.article_delete(article=article, actor=account_of(request), request=request)
 
     def _set_state(self, request: HttpRequest, queryset: QuerySet[Article], published: bool) -> int:
         change = services.article_publish if published else services.article_unpublish
         changed = 0
         for article in queryset:
             if article.is_published != published or article.publish_at is not None:
-                change(article=article, actor=request.user, request=request)
+                change(article=article, actor=account_of(request), request=request)
                 changed += 1
         return changed
 

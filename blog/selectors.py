@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -16,6 +17,9 @@ from blog.cache import cache_version
 from blog.models import Article
 from core.parsing import page_number
 from core.permissions import is_blog_manager
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
 
 EXCERPT_WORDS = 40
 
@@ -77,14 +81,15 @@ def _card(article: Article) -> ArticleCard:
     )
 
 
-def published_page(page: object = 1, *, per_page: int | None = None) -> Page:
+def published_page(page: object = 1, *, per_page: int | None = None) -> Page[Any]:
     """One page of published articles as ``ArticleCard``s.
 
     The first page — what nearly every visitor sees — is cached (the same for everyone: no per-user
     content) until an article changes; later pages cost two queries.
     """
     per_page = per_page or settings.BLOG_PAGE_SIZE
-    paginator = Paginator(published_articles(), per_page)
+    # Pages hold ArticleCards, not the Articles they were read from.
+    paginator: Paginator[Any] = Paginator(published_articles(), per_page)
     number = page_number(page)
     if number == 1:
         key = f"blog:list:{cache_version()}:{per_page}"
@@ -115,7 +120,7 @@ def random_published_articles(count: int = 3) -> list[Article]:
     return [articles[pk] for pk in chosen if pk in articles]
 
 
-def home_stats() -> list[tuple[str, int]]:
+def home_stats() -> "list[tuple[StrOrPromise, int]]":
     """Numbers for the blog's widget on the platform home page."""
     published = Article.objects.filter(is_published=True)
     return [

@@ -28,7 +28,7 @@ from core.storage import files_delete_on_commit
 
 TITLE_MAX = 200
 BODY_MAX = 100_000
-SLUG_MAX = Article._meta.get_field("slug").max_length
+SLUG_MAX: int = Article._meta.get_field("slug").max_length or 200
 # Slugs that would shadow a page under /blog/.
 RESERVED_SLUGS = {"new"}
 FALLBACK_SLUG = "article"
@@ -100,7 +100,7 @@ def _clean_publish_at(value: object) -> datetime | None:
     return value
 
 
-def _article_image(upload: UploadedFile) -> ContentFile:
+def _article_image(upload: "UploadedFile[bytes]") -> "ContentFile[bytes]":
     """Verify the upload is a real image with Pillow and shrink it to at most BLOG_IMAGE_MAX_SIDE (JPEG)."""
     image = verified_image(
         upload, field="image", max_mb=settings.BLOG_IMAGE_MAX_MB, max_side=settings.BLOG_IMAGE_MAX_SIDE
@@ -108,7 +108,9 @@ def _article_image(upload: UploadedFile) -> ContentFile:
     return ContentFile(jpeg_bytes(image), name="preview.jpg")
 
 
-def article_check(*, title: object, body: object, publish_at: object = None, image: UploadedFile | None = None) -> None:
+def article_check(
+    *, title: object, body: object, publish_at: object = None, image: "UploadedFile[bytes] | None" = None
+) -> None:
     """Raise the ``ValidationError`` the write would raise, without writing (for forms that show
     errors beside their fields, such as the admin's)."""
     errors: dict[str, list[str]] = {}
@@ -133,7 +135,7 @@ def article_create(
     actor: User,
     title: str,
     body: str,
-    image: UploadedFile | None = None,
+    image: "UploadedFile[bytes] | None" = None,
     is_published: bool = False,
     publish_at: datetime | None = None,
     request: HttpRequest | None = None,
@@ -157,7 +159,7 @@ def article_create(
             with transaction.atomic():
                 article.slug = _unique_slug(title)
                 if content is not None:
-                    article.image.save(content.name, content, save=False)
+                    article.image.save(str(content.name), content, save=False)
                 article.save()
                 audit_record(
                     action="blog.article_created",
@@ -171,7 +173,7 @@ def article_create(
         except IntegrityError:
             # Someone took the same slug a moment ago: pick the next free one.
             if article.image:
-                article.image.storage.delete(article.image.name)
+                article.image.storage.delete(str(article.image.name))
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
@@ -196,11 +198,11 @@ def article_update(
     content = _article_image(data["image"]) if data.get("image") else None
     with transaction.atomic():
         current = Article.objects.select_for_update().get(pk=article.pk)
-        old_image = current.image.name if current.image else ""
+        old_image = (current.image.name or "") if current.image else ""
         changed = [name for name, value in (("title", title), ("body", body)) if getattr(current, name) != value]
         current.title, current.body = title, body
         if content is not None:
-            current.image.save(content.name, content, save=False)
+            current.image.save(str(content.name), content, save=False)
             changed.append("image")
         elif "image" in data and old_image:
             current.image = ""
@@ -266,7 +268,7 @@ def article_unpublish(*, article: Article, actor: User, request: HttpRequest | N
 def article_delete(*, article: Article, actor: User, request: HttpRequest | None = None) -> None:
     check_blog_manager(actor)
     with transaction.atomic():
-        image = article.image.name if article.image else ""
+        image = (article.image.name or "") if article.image else ""
         audit_record(
             action="blog.article_deleted", actor=actor, target=article, request=request, details={"slug": article.slug}
         )
@@ -302,7 +304,7 @@ def articles_publish_scheduled() -> int:
 
 
 @memoize
-def _bot_pattern(pattern: str) -> re.Pattern:
+def _bot_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.types import AuthenticatedHttpRequest
 from blog import selectors, services
 from blog.forms import ArticleForm
 from blog.models import Article
@@ -78,7 +79,7 @@ def _form_data(form: ArticleForm) -> dict:
 
 
 @login_required
-def article_create(request: HttpRequest) -> HttpResponse:
+def article_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     check_blog_manager(request.user)
     form = ArticleForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -93,7 +94,7 @@ def article_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def article_edit(request: HttpRequest, slug: str) -> HttpResponse:
+def article_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     article = _article_to_manage(request, slug)
     initial = {
         "title": article.title,
@@ -125,7 +126,7 @@ def _status_message(article: Article, *, created: bool = False) -> str:
 
 
 @login_required
-def article_delete(request: HttpRequest, slug: str) -> HttpResponse:
+def article_delete(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     article = _article_to_manage(request, slug)
     if request.method == "POST":
@@ -137,7 +138,7 @@ def article_delete(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def article_publish(request: HttpRequest, slug: str) -> HttpResponse:
+def article_publish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     article = _article_to_manage(request, slug)
     services.article_publish(article=article, actor=request.user, request=request)
     messages.success(request, _("The article is published."))
@@ -146,7 +147,7 @@ def article_publish(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def article_unpublish(request: HttpRequest, slug: str) -> HttpResponse:
+def article_unpublish(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     article = _article_to_manage(request, slug)
     services.article_unpublish(article=article, actor=request.user, request=request)
     messages.success(request, _("The article is a draft again: only blog managers see it."))

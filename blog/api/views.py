@@ -4,6 +4,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.types import account_of
 from blog import selectors, services
 from blog.api.serializers import ArticleSerializer, ArticleWriteSerializer
 from blog.models import Article
@@ -41,7 +42,9 @@ class ArticleViewSet(viewsets.ModelViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:
         serializer = ArticleWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        article = services.article_create(actor=request.user, request=request._request, **serializer.validated_data)
+        article = services.article_create(
+            actor=account_of(request), request=request._request, **serializer.validated_data
+        )
         return Response(self._read(article), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ArticleWriteSerializer(partial=True), responses={200: ArticleSerializer})
@@ -50,8 +53,8 @@ class ArticleViewSet(viewsets.ModelViewSet):
         serializer = ArticleWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = {name: value for name, value in serializer.validated_data.items() if name in request.data}
-        services.article_update(article=article, actor=request.user, data=data, request=request._request)
+        services.article_update(article=article, actor=account_of(request), data=data, request=request._request)
         return Response(self._read(article))
 
     def perform_destroy(self, article: Article) -> None:
-        services.article_delete(article=article, actor=self.request.user, request=self.request._request)
+        services.article_delete(article=article, actor=account_of(self.request), request=self.request._request)

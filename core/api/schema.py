@@ -10,15 +10,17 @@ repeat it:
   that credentials are optional there.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django_stubs_ext import StrOrPromise
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.request import Request
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -65,7 +67,7 @@ THROTTLED_SCHEMA: dict[str, Any] = {
 }
 
 # Status, component name, component schema, description.
-ERROR_RESPONSES: list[tuple[str, str, dict[str, Any], StrOrPromise]] = [
+ERROR_RESPONSES: "list[tuple[str, str, dict[str, Any], StrOrPromise]]" = [
     ("400", "ValidationError", VALIDATION_ERROR_SCHEMA, _("Invalid input; nothing was changed.")),
     ("401", "Unauthorized", UNAUTHORIZED_SCHEMA, _("Credentials are missing, invalid or expired.")),
     ("403", "Error", ERROR_SCHEMA, _("The caller may not do this.")),
