@@ -22,8 +22,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenError
@@ -166,6 +166,25 @@ def email_confirmation_resend(*, email: str) -> None:
         _confirmation_issue(user=user)
 
 
+def _confirmation_code_check(*, user: User, code: str) -> EmailConfirmation | None:
+    """The locked pending confirmation if ``code`` is right; a wrong code counts towards the limit.
+
+    Call inside a transaction: the count commits with it.
+    """
+    confirmation = EmailConfirmation.objects.select_for_update().filter(user=user).first()
+    usable = (
+        confirmation is not None
+        and confirmation.expires_at > timezone.now()
+        and confirmation.failed_attempts < settings.ACCOUNTS_CONFIRMATION_MAX_TRIES
+    )
+    if not usable:
+        return None
+    if constant_time_compare(confirmation.code_hash, _confirmation_hash(user=user, code=(code or "").strip())):
+        return confirmation
+    EmailConfirmation.objects.filter(pk=confirmation.pk).update(failed_attempts=F("failed_attempts") + 1)
+    return None
+
+
 def email_confirmation_confirm(*, email: str, code: str, request: HttpRequest | None = None) -> User:
     """Activate the account whose pending code matches; wrong codes count towards the limit."""
     invalid = ValidationError(
@@ -175,26 +194,34 @@ def email_confirmation_confirm(*, email: str, code: str, request: HttpRequest | 
     if user is None:
         raise invalid
     with transaction.atomic():
-        confirmation = EmailConfirmation.objects.select_for_update().filter(user=user).first()
-        usable = (
-            confirmation is not None
-            and confirmation.expires_at > timezone.now()
-            and confirmation.failed_attempts < settings.ACCOUNTS_CONFIRMATION_MAX_TRIES
-        )
-        matches = usable and constant_time_compare(
-            confirmation.code_hash, _confirmation_hash(user=user, code=(code or "").strip())
-        )
-        if matches:
+        confirmation = _confirmation_code_check(user=user, code=code)
+        if confirmation is not None:
             user.is_active = True
             user.email_confirmed_at = timezone.now()
             user.save(update_fields=["is_active", "email_confirmed_at"])
             confirmation.delete()
             audit_record(action="accounts.email_confirmed", actor=user, target=user, request=request)
             return user
-        if usable:
-            EmailConfirmation.objects.filter(pk=confirmation.pk).update(failed_attempts=F("failed_attempts") + 1)
     # Raised after the block commits, so the wrong try is counted.
     raise invalid
+
+
+def email_confirmation_link_email(*, uidb64: str, code: str) -> str:
+    """The email an emailed confirmation link pre-fills, or "" when the link is not good (any more).
+
+    Only a link carrying the right code names the email, so account ids cannot be walked to learn
+    addresses; a wrong code counts as a wrong try, so the link cannot be used to guess codes.
+    """
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (ValueError, TypeError, OverflowError):
+        return ""
+    user = User.objects.filter(pk=user_id, is_active=False, email_confirmed_at=None).first()
+    if user is None:
+        return ""
+    with transaction.atomic():
+        confirmation = _confirmation_code_check(user=user, code=code)
+    return user.email if confirmation is not None else ""
 
 
 def unconfirmed_registrations_purge() -> int:

@@ -5,12 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -87,12 +86,12 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 
 def confirm_link(request: HttpRequest, uidb64: str, code: str) -> HttpResponse:
-    """The emailed link pre-fills the form; confirming still takes a POST (link scanners GET)."""
-    try:
-        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uidb64)))
-    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise Http404 from None
-    return _confirm_page(request, ConfirmForm(initial={"email": user.email, "code": code}))
+    """The emailed link pre-fills the form; confirming still takes a POST (link scanners GET).
+
+    A bad or used link shows the empty form, as for any unknown account.
+    """
+    email = services.email_confirmation_link_email(uidb64=uidb64, code=code)
+    return _confirm_page(request, ConfirmForm(initial={"email": email, "code": code if email else ""}))
 
 
 @require_POST

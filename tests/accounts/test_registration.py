@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts import services
 from accounts.jobs import purge_unconfirmed_registrations
@@ -162,8 +164,25 @@ def test_confirmation_link_prefills_the_form_without_confirming(client, mailoutb
     assert not user.is_active
 
 
-def test_confirmation_link_with_unknown_user_is_404(client):
-    assert client.get(reverse("accounts:confirm-link", args=["bm9uZQ", "123456"])).status_code == 404
+def test_confirmation_link_with_unknown_user_shows_the_empty_form(client):
+    response = client.get(reverse("accounts:confirm-link", args=["bm9uZQ", "123456"]))
+    assert response.status_code == 200
+    assert response.context["form"].initial == {"email": "", "code": ""}
+
+
+def test_confirmation_link_with_a_wrong_code_names_no_email_and_counts_a_try(client, mailoutbox):
+    user = register()
+    confirmed = UserFactory()
+    right = code_from_outbox()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    for person in (user, confirmed):
+        uid = urlsafe_base64_encode(force_bytes(person.pk))
+        response = client.get(reverse("accounts:confirm-link", args=[uid, wrong]))
+        assert response.context["form"].initial == {"email": "", "code": ""}
+        assert person.email not in response.content.decode()
+
+    assert EmailConfirmation.objects.get(user=user).failed_attempts == 1
 
 
 def test_resend_is_refused_during_the_cooldown_and_page_states_seconds_left(client, mailoutbox):
