@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from core.admin import ReadOnlyAdmin
 from shop import services
 from shop.models import (
@@ -369,7 +370,7 @@ class NewsletterDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send unknown deliveries again"), permissions=["resend"])
     def send_unknown_again(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.newsletter_unknown_resend(actor=request.user, deliveries=queryset, request=request)
+        count = services.newsletter_unknown_resend(actor=cast(User, request.user), deliveries=queryset, request=request)
         if count:
             message = ngettext(
                 "%(count)d unknown delivery will be sent again.",
