@@ -68,7 +68,7 @@ def _links(text: str) -> list[str]:
 
 
 def _unsubscribe_path(message: EmailMultiAlternatives) -> str:
-    url = next(link for link in _links(message.body) if "/newsletter/unsubscribe/" in link)
+    url = next(link for link in _links(str(message.body)) if "/newsletter/unsubscribe/" in link)
     return url.removeprefix(settings.SITE_URL)
 
 
@@ -341,12 +341,13 @@ def test_the_week_key_follows_iso_weeks_across_the_new_year():
 # --- The scheduled job ---------------------------------------------------------------------
 
 
-def test_the_job_is_declared_for_monday_morning():
+def test_the_job_runs_from_monday_morning_hourly_through_monday_so_a_crashed_run_resumes_the_same_day():
     job = job_by_name("shop.send_weekly_newsletter")
     assert job.function == "shop.jobs.send_weekly_newsletter"
-    assert job.cron == "0 9 * * 1"
+    assert job.cron == "0 9-23 * * 1"
     assert job.atomic is False
-    assert not job.is_due(last_started_at=MONDAY, now=MONDAY + timedelta(days=6, hours=23, minutes=59))
+    assert job.is_due(last_started_at=MONDAY, now=MONDAY + timedelta(hours=1))
+    assert not job.is_due(last_started_at=MONDAY + timedelta(hours=14), now=MONDAY + timedelta(days=6, hours=23))
     assert job.is_due(last_started_at=MONDAY, now=NEXT_MONDAY)
 
 
