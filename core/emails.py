@@ -12,6 +12,7 @@
 
 import logging
 import smtplib
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -38,7 +39,7 @@ def email_build(
     *,
     to: list[str],
     template: str,
-    context: dict,
+    context: dict[str, Any],
     language: str | None = None,
     headers: dict[str, str] | None = None,
     connection: BaseEmailBackend | None = None,
@@ -57,7 +58,7 @@ def email_build(
     return message
 
 
-def email_send(*, to: list[str], template: str, context: dict, language: str | None = None) -> int:
+def email_send(*, to: list[str], template: str, context: dict[str, Any], language: str | None = None) -> int:
     """Render the email (see ``email_build``) and send it."""
     return email_build(to=to, template=template, context=context, language=language).send()
 
@@ -81,7 +82,8 @@ def connection_close(connection: BaseEmailBackend) -> None:
         connection.close()
     except (smtplib.SMTPException, OSError):
         logger.warning("Closing the SMTP connection failed", exc_info=True)
-        connection.connection = None
+        # The SMTP backend keeps its socket here; the base class does not declare it.
+        connection.connection = None  # type: ignore[attr-defined]
 
 
 def email_deliver(*, message: EmailMessage, connection: BaseEmailBackend) -> str:

@@ -41,7 +41,7 @@ def _not_an_image() -> str:
     return _("This file is not a valid image.")
 
 
-def image_header_check(upload: UploadedFile, *, field: str) -> tuple[int, int]:
+def image_header_check(upload: "UploadedFile[bytes]", *, field: str) -> tuple[int, int]:
     """The upload's width and height, read from its header; nothing is decoded.
 
     A ``ValidationError`` on ``field`` when the file is not an image Pillow knows or announces more
@@ -65,20 +65,20 @@ def image_header_check(upload: UploadedFile, *, field: str) -> tuple[int, int]:
     return width, height
 
 
-def verified_image(upload: UploadedFile, *, field: str, max_mb: int, max_side: int) -> Image.Image:
+def verified_image(upload: "UploadedFile[bytes]", *, field: str, max_mb: int, max_side: int) -> Image.Image:
     """The upload decoded by Pillow and shrunk to fit ``max_side`` × ``max_side``.
 
     A ``ValidationError`` on ``field`` for a file over ``max_mb``, an empty one, one that is not an
     image, or one over the pixel limits (judged from its header, before decoding). Palette and
     one-bit images come back as RGBA and L, so that they can be resized smoothly.
     """
-    if upload.size > max_mb * 1024 * 1024:
+    if (upload.size or 0) > max_mb * 1024 * 1024:
         raise ValidationError({field: [_("The image is too large: at most %(mb)s MB.") % {"mb": max_mb}]})
     if not upload.size:
         raise ValidationError({field: [_("The file is empty.")]})
     image_header_check(upload, field=field)
     try:
-        image = Image.open(upload)
+        image: Image.Image = Image.open(upload)
         if image.mode in ("1", "P"):
             # These resize only by nearest neighbour: shrink them cheaply to a few times the target
             # first, so that the conversion below never touches the full-size image.

@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 @dataclass(frozen=True)
 class Section:
     key: str
-    title: Promise
-    description: Promise
+    title: str | Promise
+    description: str | Promise
     url_name: str | None = None
     stats: str | None = None

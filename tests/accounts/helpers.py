@@ -18,7 +18,9 @@ REGISTRATION = {
 def code_from_outbox(outbox: list | None = None) -> str:
     """The 6-digit code of the last confirmation email."""
     message = (outbox if outbox is not None else mail.outbox)[-1]
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
+    found = re.search(r"\b(\d{6})\b", str(message.body))
+    assert found, message.body
+    return found.group(1)
 
 
 def committed():

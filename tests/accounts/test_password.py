@@ -16,7 +16,9 @@ NEW_PASSWORD = "Fresh$Pass2"
 
 def reset_link(client: Client, email: str, mailoutbox) -> str:
     client.post(reverse("accounts:password-reset"), {"email": email})
-    return re.search(r"https?://[^/]+(/accounts/password-reset/[^\s]+/)", mailoutbox[-1].body).group(1)
+    found = re.search(r"https?://[^/]+(/accounts/password-reset/[^\s]+/)", mailoutbox[-1].body)
+    assert found, mailoutbox[-1].body
+    return found.group(1)
 
 
 def set_password_via(client: Client, link: str, password: str = NEW_PASSWORD):

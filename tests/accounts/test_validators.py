@@ -6,7 +6,7 @@ from accounts.validators import AgoraPasswordValidator, normalize_phone, validat
 VALID_PASSWORD = "Good$Pass1"
 
 
-def codes_for(password: str) -> set[str]:
+def codes_for(password: str) -> set[str | None]:
     try:
         AgoraPasswordValidator().validate(password)
     except ValidationError as error:

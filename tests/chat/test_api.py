@@ -1,7 +1,9 @@
 """The messenger's JWT API: chats, members, messages, attachments (SPEC §3 API rules, §4.4, §6)."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -80,7 +82,7 @@ def chat_state(chat) -> tuple:
     return Chat.objects.filter(pk=chat.pk).values_list("title", flat=True).first(), members_of(chat)
 
 
-def message_state(message) -> dict:
+def message_state(message) -> Mapping[str, Any]:
     return Message.objects.values("text", "edited_at", "is_deleted").get(pk=message.pk)
 
 

@@ -29,7 +29,7 @@ def private_root(settings, tmp_path) -> Path:
     return settings.PRIVATE_MEDIA_ROOT
 
 
-def error_text(error: ValidationError) -> str:
+def error_text(error: pytest.ExceptionInfo[ValidationError]) -> str:
     return " ".join(error.value.messages)
 
 

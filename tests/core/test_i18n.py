@@ -4,6 +4,7 @@ import ast
 import gettext
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -24,7 +25,7 @@ def _po_entries(path: Path) -> list[dict]:
     entries = []
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         entry: dict = {"flags": set(), "msgid": None, "msgid_plural": None, "msgstr": {}}
-        current = None
+        current: Any = None
         for line in block.strip().splitlines():
             if line.startswith("#,"):
                 entry["flags"].update(flag.strip() for flag in line[2:].split(","))

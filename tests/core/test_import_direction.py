@@ -18,7 +18,7 @@ PRODUCT_APPS = OUR_APPS - {"core", "accounts"}
 
 def imported_packages(path: Path) -> set[str]:
     """The top-level package of every absolute import in the module."""
-    packages = set()
+    packages: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             packages.update(alias.name.split(".")[0] for alias in node.names)

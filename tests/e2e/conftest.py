@@ -6,12 +6,15 @@ the skip into a failure. Screenshots go to ``artifacts/screenshots/<test-name>-<
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+
+from accounts.models import User
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,7 +61,9 @@ def _allow_orm_beside_playwright() -> Iterator[None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
         item.stash[_FAILED] = report.failed
@@ -111,7 +116,7 @@ def page(browser, request, console_errors):
     context.close()
 
 
-def _sign_in(context, user: object, server_url: str) -> None:
+def _sign_in(context: Any, user: User, server_url: str) -> None:
     """Put a session cookie for ``user`` into the browser context, without the login form."""
     client = Client()
     client.force_login(user)
@@ -126,9 +131,9 @@ def other_page(browser, request, server_url, console_errors) -> Iterator[Callabl
     Its errors join ``console_errors`` unless ``watch_console=False`` (for pages expected to fail,
     such as a stranger's 404s). On failure each page is saved as ``<test-name>-<label>-failure.png``.
     """
-    opened: list[tuple[str, object]] = []
+    opened: list[tuple[str, Any]] = []
 
-    def open_page(user: object, label: str, *, watch_console: bool = True):
+    def open_page(user: User, label: str, *, watch_console: bool = True):
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         _sign_in(context, user, server_url)
@@ -148,10 +153,10 @@ def other_page(browser, request, server_url, console_errors) -> Iterator[Callabl
 
 
 @pytest.fixture
-def log_in(page, server_url) -> Callable[[object], None]:
+def log_in(page, server_url) -> Callable[[User], None]:
     """``log_in(user)`` signs the page's browser in without the form (for journeys about something else)."""
 
-    def sign_in(user: object) -> None:
+    def sign_in(user: User) -> None:
         _sign_in(page.context, user, server_url)
 
     return sign_in
@@ -164,7 +169,7 @@ def shot(page, request) -> Callable[[str], Path]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
 
-    def take(step: str, of: object = None) -> Path:
+    def take(step: str, of: Any = None) -> Path:
         path = SCREENSHOTS / f"{name}-{step}.png"
         (of or page).screenshot(path=path, full_page=True)
         return path

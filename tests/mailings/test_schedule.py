@@ -18,7 +18,7 @@ def mailing_of(periodicity: str, start: datetime, end: datetime, zone: str = "UT
 
 def schedule(mailing: Mailing, limit: int = 1000) -> list[datetime]:
     """Every send time, following next_send_after from the first one (as the job does)."""
-    times = []
+    times: list[datetime] = []
     moment = sending.next_send_after(mailing, None)
     while moment is not None and len(times) < limit:
         times.append(moment)

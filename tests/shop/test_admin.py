@@ -70,7 +70,7 @@ def messages_of(client, response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def prices(*products) -> list[tuple[int, int | None]]:
+def prices(*products) -> list[tuple[int | None, ...]]:
     return [tuple(Product.objects.values_list("price", "old_price").get(pk=p.pk)) for p in products]
 
 
