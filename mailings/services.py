@@ -117,6 +117,7 @@ def client_create(*, owner: User, email: str, full_name: str, comment: str = "")
     try:
         with transaction.atomic():
             client = Client.objects.create(owner=owner, email=email, full_name=full_name, comment=comment)
+            audit_record(action="mailings.client_created", actor=owner, target=client)
             _changed(owner)
     except IntegrityError:
         raise ValidationError({"email": [_("You already have a client with this email.")]}) from None
@@ -129,6 +130,7 @@ def client_update(*, client: Client, email: str, full_name: str, comment: str = 
         with transaction.atomic():
             client.email, client.full_name, client.comment = email, full_name, comment
             client.save(update_fields=["email", "full_name", "comment", "updated_at"])
+            audit_record(action="mailings.client_updated", actor=client.owner, target=client)
             _changed(client.owner)
     except IntegrityError:  # another request took the email between the check and the save
         client.refresh_from_db()
@@ -296,13 +298,18 @@ def _clean_message(subject: str, body: str) -> tuple[str, str]:
 
 def mail_message_create(*, owner: User, subject: str, body: str, body_html: str = "") -> MailMessage:
     subject, body = _clean_message(subject, body)
-    return MailMessage.objects.create(owner=owner, subject=subject, body=body, body_html=body_html or "")
+    with transaction.atomic():
+        message = MailMessage.objects.create(owner=owner, subject=subject, body=body, body_html=body_html or "")
+        audit_record(action="mailings.message_created", actor=owner, target=message)
+    return message
 
 
 def mail_message_update(*, message: MailMessage, subject: str, body: str, body_html: str = "") -> MailMessage:
     message.subject, message.body = _clean_message(subject, body)
     message.body_html = body_html or ""
-    message.save(update_fields=["subject", "body", "body_html", "updated_at"])
+    with transaction.atomic():
+        message.save(update_fields=["subject", "body", "body_html", "updated_at"])
+        audit_record(action="mailings.message_updated", actor=message.owner, target=message)
     return message
 
 
@@ -311,8 +318,10 @@ def mail_message_delete(*, message: MailMessage) -> None:
     if message.mailings.exists():
         raise in_use
     try:
-        message.delete()
-    except ProtectedError:  # a mailing took it in the meantime
+        with transaction.atomic():
+            audit_record(action="mailings.message_deleted", actor=message.owner, target=message)
+            message.delete()
+    except ProtectedError:  # a mailing took it in the meantime (the audit row is rolled back too)
         raise in_use from None
 
 

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
+from core.models import AuditEvent
 from mailings import demo, selectors, services
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage, Unsubscribe
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
@@ -416,3 +417,32 @@ def test_the_scheduler_starting_a_mailing_refreshes_the_section_home(django_capt
         run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
     assert run is not None
     assert selectors.home_data()["active"] == 1
+
+
+def test_client_and_message_writes_are_audited(user):
+    client = services.client_create(owner=user, email="ann@example.org", full_name="Ann")
+    services.client_update(client=client, email="ann@example.org", full_name="Ann Lee")
+    message = services.mail_message_create(owner=user, subject="News", body="Hi")
+    services.mail_message_update(message=message, subject="News!", body="Hi")
+    services.mail_message_delete(message=message)
+    services.client_delete(client=client)
+
+    events = AuditEvent.objects.filter(actor=user).order_by("id").values_list("action", flat=True)
+    assert list(events) == [
+        "mailings.client_created",
+        "mailings.client_updated",
+        "mailings.message_created",
+        "mailings.message_updated",
+        "mailings.message_deleted",
+        "mailings.client_deleted",
+    ]
+
+
+def test_a_message_in_use_is_not_deleted_and_nothing_is_audited(user):
+    mailing = MailingFactory(owner=user, recipients=1)
+
+    with pytest.raises(ValidationError):
+        services.mail_message_delete(message=mailing.message)
+
+    assert MailMessage.objects.filter(pk=mailing.message_id).exists()
+    assert not AuditEvent.objects.filter(action="mailings.message_deleted").exists()
