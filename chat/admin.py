@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import account_of
 from chat import services
 from chat.models import Attachment, Chat, Membership, Message
 
@@ -23,8 +24,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     can_delete = False
-    fields = ["user", "role", "joined_at", "last_read_id"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "role", "joined_at", "last_read_id")
 
     def has_add_permission(self, request: HttpRequest, obj: Chat | None = None) -> bool:
         return False
@@ -60,7 +60,7 @@ class ChatAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Chat, form: forms.ModelForm, change: bool) -> None:
         if "title" in form.changed_data:
             services.chat_moderate_rename(
-                chat=Chat.objects.get(pk=obj.pk), moderator=request.user, title=obj.title, request=request
+                chat=Chat.objects.get(pk=obj.pk), moderator=account_of(request), title=obj.title, request=request
             )
             obj.refresh_from_db()
 
@@ -68,19 +68,18 @@ class ChatAdmin(admin.ModelAdmin):
         return _without_permission_checks_on_what_goes_along(super().get_deleted_objects(objs, request))
 
     def delete_model(self, request: HttpRequest, obj: Chat) -> None:
-        services.chat_moderate_delete(chat=obj, moderator=request.user, request=request)
+        services.chat_moderate_delete(chat=obj, moderator=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Chat]) -> None:
         for chat in queryset:
-            services.chat_moderate_delete(chat=chat, moderator=request.user, request=request)
+            services.chat_moderate_delete(chat=chat, moderator=account_of(request), request=request)
 
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
     can_delete = False
-    fields = ["original_name", "size", "content_type"]
-    readonly_fields = fields
+    fields = readonly_fields = ("original_name", "size", "content_type")
 
     def has_add_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
         return False
@@ -94,8 +93,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["is_deleted", "created_at"]
     search_fields = ["text", "author__username", "chat__title"]
     list_select_related = ["chat", "author"]
-    fields = ["chat", "author", "text", "created_at", "edited_at", "changed_at", "is_deleted"]
-    readonly_fields = fields
+    fields = readonly_fields = ("chat", "author", "text", "created_at", "edited_at", "changed_at", "is_deleted")
     inlines = [AttachmentInline]
     show_full_result_count = False
 
@@ -116,11 +114,11 @@ class MessageAdmin(admin.ModelAdmin):
         return _without_permission_checks_on_what_goes_along(super().get_deleted_objects(objs, request))
 
     def delete_model(self, request: HttpRequest, obj: Message) -> None:
-        services.message_moderate_delete(message=obj, moderator=request.user, request=request)
+        services.message_moderate_delete(message=obj, moderator=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         for message in queryset.filter(is_deleted=False):
-            services.message_moderate_delete(message=message, moderator=request.user, request=request)
+            services.message_moderate_delete(message=message, moderator=account_of(request), request=request)
 
 
 @admin.register(Attachment)
@@ -131,8 +129,7 @@ class AttachmentAdmin(admin.ModelAdmin):
     search_fields = ["original_name"]
     list_filter = ["content_type"]
     # The file itself has no URL (private storage): only its stored name is shown.
-    fields = ["message", "original_name", "stored_name", "size", "content_type"]
-    readonly_fields = fields
+    fields = readonly_fields = ("message", "original_name", "stored_name", "size", "content_type")
     list_select_related = ["message"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -146,4 +143,4 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("stored as"))
     def stored_name(self, attachment: Attachment) -> str:
-        return attachment.file.name
+        return attachment.file.name or ""

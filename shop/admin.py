@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.types import account_of
 from core.admin import ReadOnlyAdmin
 from shop import services
 from shop.models import (
@@ -80,19 +81,19 @@ class CategoryAdmin(admin.ModelAdmin):
         data = _changes(form, services.CATEGORY_FIELDS, change)
         if change:
             saved = services.category_update(
-                category=Category.objects.get(pk=obj.pk), data=data, actor=request.user, request=request
+                category=Category.objects.get(pk=obj.pk), data=data, actor=account_of(request), request=request
             )
         else:
-            saved = services.category_create(data=data, actor=request.user, request=request)
+            saved = services.category_create(data=data, actor=account_of(request), request=request)
         _become(obj, saved)
 
     # The admin's confirmation page already refuses categories that still have products (PROTECT).
     def delete_model(self, request: HttpRequest, obj: Category) -> None:
-        services.category_delete(category=obj, actor=request.user, request=request)
+        services.category_delete(category=obj, actor=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         for category in queryset:
-            services.category_delete(category=category, actor=request.user, request=request)
+            services.category_delete(category=category, actor=account_of(request), request=request)
 
     @admin.display(description=_("products"), ordering="product_count")
     def product_count(self, obj: Category) -> int:
@@ -162,27 +163,27 @@ class ProductAdmin(admin.ModelAdmin):
         data = _changes(form, services.PRODUCT_FIELDS, change)
         if change:
             saved = services.product_update(
-                product=Product.objects.get(pk=obj.pk), data=data, actor=request.user, request=request
+                product=Product.objects.get(pk=obj.pk), data=data, actor=account_of(request), request=request
             )
         else:
-            saved = services.product_create(data=data, actor=request.user, request=request)
+            saved = services.product_create(data=data, actor=account_of(request), request=request)
         _become(obj, saved)
 
     def delete_model(self, request: HttpRequest, obj: Product) -> None:
-        services.product_delete(product=obj, actor=request.user, request=request)
+        services.product_delete(product=obj, actor=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         for product in queryset:
-            services.product_delete(product=product, actor=request.user, request=request)
+            services.product_delete(product=product, actor=account_of(request), request=request)
 
     @admin.action(description=_("Activate selected products"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = services.products_set_active(products=queryset, active=True, actor=request.user)
+        count = services.products_set_active(products=queryset, active=True, actor=account_of(request))
         self.message_user(request, ngettext("%d product activated.", "%d products activated.", count) % count)
 
     @admin.action(description=_("Deactivate selected products"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = services.products_set_active(products=queryset, active=False, actor=request.user)
+        count = services.products_set_active(products=queryset, active=False, actor=account_of(request))
         self.message_user(request, ngettext("%d product deactivated.", "%d products deactivated.", count) % count)
 
     @admin.action(description=_("Start a discount or mark-up…"), permissions=["change"])
@@ -194,7 +195,7 @@ class ProductAdmin(admin.ModelAdmin):
                     products=queryset,
                     percent=form.cleaned_data["percent"],
                     days=form.cleaned_data["days"],
-                    actor=request.user,
+                    actor=account_of(request),
                 )
             except ValidationError as error:
                 self.message_user(request, "; ".join(error.messages), messages.ERROR)
@@ -277,7 +278,7 @@ class OrderAdmin(admin.ModelAdmin):
         moved, refused = 0, []
         for order in queryset:
             try:
-                services.order_set_status(order=order, status=status, actor=request.user)
+                services.order_set_status(order=order, status=status, actor=account_of(request))
                 moved += 1
             except ValidationError as error:
                 refused.append(f"#{order.pk}: {' '.join(error.messages)}")

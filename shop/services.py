@@ -198,9 +198,11 @@ def category_interest_record(*, user: User, category: Category, views: int = 0, 
 
 PRODUCT_FIELDS = ("name", "description", "image", "category", "company", "price", "stock", "is_active")
 CATEGORY_FIELDS = ("name", "slug", "description")
+# Stored under a random name (``product_image_upload_to``); this one only carries the extension.
+PRODUCT_IMAGE_NAME = "product.jpg"
 
 
-def product_image_content(upload: UploadedFile) -> ContentFile:
+def product_image_content(upload: "UploadedFile[bytes]") -> "ContentFile[bytes]":
     """A verified product image, shrunk to SHOP_PRODUCT_IMAGE_MAX_SIDE and stored as JPEG."""
     image = verified_image(
         upload,
@@ -208,10 +210,10 @@ def product_image_content(upload: UploadedFile) -> ContentFile:
         max_mb=settings.SHOP_PRODUCT_IMAGE_MAX_MB,
         max_side=settings.SHOP_PRODUCT_IMAGE_MAX_SIDE,
     )
-    return ContentFile(jpeg_bytes(image), name="product.jpg")
+    return ContentFile(jpeg_bytes(image), name=PRODUCT_IMAGE_NAME)
 
 
-def _product_changes(product: Product, data: dict[str, Any]) -> tuple[list[str], ContentFile | None]:
+def _product_changes(product: Product, data: dict[str, Any]) -> tuple[list[str], "ContentFile[bytes] | None"]:
     """Apply ``data`` to ``product`` in memory and validate it; the image comes back converted.
 
     ``data["image"]`` is an upload (replace), ``False`` or ``None`` (remove) — the admin's "clear" box.
@@ -250,7 +252,7 @@ def product_create(*, data: dict[str, Any], actor: User | None, request: HttpReq
     try:
         with transaction.atomic():
             if content is not None:
-                product.image.save(content.name, content, save=False)
+                product.image.save(PRODUCT_IMAGE_NAME, content, save=False)
             product.save()
             audit_record(
                 action="shop.product_created", actor=actor, target=product, request=request, details={"fields": fields}
@@ -261,7 +263,7 @@ def product_create(*, data: dict[str, Any], actor: User | None, request: HttpReq
     return product
 
 
-def _discard_new_image(product: Product, content: ContentFile | None) -> None:
+def _discard_new_image(product: Product, content: "ContentFile[bytes] | None") -> None:
     # The file is written before the rows commit: when they do not, it must not stay behind.
     if content is not None and product.image.name:
         product.image.storage.delete(product.image.name)
@@ -280,7 +282,7 @@ def product_update(
     try:
         with transaction.atomic():
             if content is not None:
-                current.image.save(content.name, content, save=False)
+                current.image.save(PRODUCT_IMAGE_NAME, content, save=False)
             elif "image" in data:
                 current.image = ""
             if fields:
@@ -309,7 +311,7 @@ def product_delete(*, product: Product, actor: User | None, request: HttpRequest
         audit_record(
             action="shop.product_deleted", actor=actor, target=product, request=request, details={"name": product.name}
         )
-        image = product.image.name
+        image = product.image.name or ""
         product.delete()
         files_delete_on_commit(Product.image.field.storage, [image])
 
