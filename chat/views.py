@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from accounts.types import AuthenticatedHttpRequest
 from chat import selectors, services
 from chat.models import Chat, Message
 from core.parsing import id_or_none
@@ -29,7 +30,7 @@ from core.parsing import id_or_none
 CHATS_PER_PAGE = 30
 
 
-def _chat_or_404(request: HttpRequest, chat_id: int) -> Chat:
+def _chat_or_404(request: AuthenticatedHttpRequest, chat_id: int) -> Chat:
     try:
         return selectors.chat_for_member(request.user, chat_id)
     except Chat.DoesNotExist:
@@ -57,13 +58,13 @@ POLL_OVERLAP = timedelta(seconds=2)
 
 
 @login_required
-def chat_list(request: HttpRequest) -> HttpResponse:
+def chat_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.chats_of(request.user), CHATS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "chat/chat_list.html", {"chats": page.object_list, "page": page})
 
 
 @login_required
-def chat_create(request: HttpRequest) -> HttpResponse:
+def chat_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     errors: list[str] = []
     title, members = request.POST.get("title", ""), request.POST.get("members", "")
     if request.method == "POST":
@@ -78,7 +79,7 @@ def chat_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def chat_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     chat = _chat_or_404(request, pk)
     # Taken before reading (less the overlap), so that a change made meanwhile reaches the first poll.
     since = timezone.now() - POLL_OVERLAP
@@ -104,7 +105,7 @@ def chat_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _rendered(request: HttpRequest, message: Message) -> dict:
+def _rendered(request: AuthenticatedHttpRequest, message: Message) -> dict:
     return {
         "id": message.pk,
         "html": render_to_string("chat/_message.html", {"message": message, "user": request.user}, request=request),
@@ -113,7 +114,7 @@ def _rendered(request: HttpRequest, message: Message) -> dict:
 
 @login_required
 @require_POST
-def message_send(request: HttpRequest, pk: int) -> HttpResponse:
+def message_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     chat = _chat_or_404(request, pk)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
@@ -133,7 +134,7 @@ def message_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def poll(request: HttpRequest, pk: int) -> JsonResponse:
+def poll(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """New messages after ``after`` and messages changed since ``since``; marks what was seen read."""
     chat = _chat_or_404(request, pk)
     after = id_or_none(request.GET.get("after", "0"), minimum=0)
@@ -161,7 +162,7 @@ def poll(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def message_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _change_message(
         request, pk, lambda: services.message_edit(message_id=pk, user=request.user, text=request.POST.get("text", ""))
     )
@@ -169,11 +170,11 @@ def message_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def message_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _change_message(request, pk, lambda: services.message_delete(message_id=pk, user=request.user))
 
 
-def _change_message(request: HttpRequest, pk: int, change) -> HttpResponse:
+def _change_message(request: AuthenticatedHttpRequest, pk: int, change) -> HttpResponse:
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
         message = change()
@@ -196,7 +197,7 @@ def _change_message(request: HttpRequest, pk: int, change) -> HttpResponse:
 
 
 @login_required
-def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def chat_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     chat = _chat_or_404(request, pk)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -214,7 +215,7 @@ def chat_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "chat/chat_edit.html", {"chat": chat, "memberships": selectors.members_of(chat)})
 
 
-def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpResponse | None:
+def _edit_action(request: AuthenticatedHttpRequest, chat: Chat, action: str | None) -> HttpResponse | None:
     if action == "rename":
         services.chat_rename(chat=chat, member=request.user, title=request.POST.get("title", ""))
         messages.success(request, _("The chat is renamed."))
@@ -242,6 +243,6 @@ def _edit_action(request: HttpRequest, chat: Chat, action: str | None) -> HttpRe
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Files are served only to members of the chat, as downloads under their original name."""
     return selectors.attachment_download(request.user, pk)

@@ -2,12 +2,13 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from accounts.models import User
 from chat.models import Attachment, Chat, Message
 
 
 class ChatSerializer(serializers.ModelSerializer):
     members = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(slug_field="username", read_only=True)
     unread = serializers.IntegerField(read_only=True, default=0)
     my_role = serializers.CharField(read_only=True)
 

@@ -1,3 +1,4 @@
+from typing import Any
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
@@ -5,7 +6,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.types import account_of
 from chat import selectors, services
 from chat.api.serializers import (
     ChatCreateSerializer,
@@ -32,7 +34,7 @@ from core.parsing import id_or_404, positive_int
 
 def _chat(request: Request, chat_id: object) -> Chat:
     try:
-        return selectors.chat_for_member(request.user, id_or_404(chat_id))
+        return selectors.chat_for_member(account_of(request), id_or_404(chat_id))
     except Chat.DoesNotExist:
         raise NotFound from None
 
@@ -60,13 +62,13 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Chat.objects.none()
-        return _with_members(selectors.chats_of(self.request.user))
+        return _with_members(selectors.chats_of(account_of(self.request)))
 
     @extend_schema(request=ChatCreateSerializer, responses={201: ChatSerializer})
     def create(self, request: Request) -> Response:
         serializer = ChatCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        chat = services.chat_create(creator=request.user, **serializer.validated_data)
+        chat = services.chat_create(creator=account_of(request), **serializer.validated_data)
         return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ChatRenameSerializer, responses={200: ChatSerializer})
@@ -74,11 +76,11 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
         chat = self.get_object()
         serializer = ChatRenameSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.chat_rename(chat=chat, member=request.user, title=serializer.validated_data["title"])
+        services.chat_rename(chat=chat, member=account_of(request), title=serializer.validated_data["title"])
         return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data)
 
     def perform_destroy(self, chat: Chat) -> None:
-        services.chat_delete(chat=chat, owner=self.request.user)
+        services.chat_delete(chat=chat, owner=account_of(self.request))
 
     @extend_schema(
         methods=["POST"], request=MembersAddSerializer, responses={200: ChatSerializer}, summary="Add members"
@@ -94,17 +96,19 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
     def members(self, request: Request, pk: str) -> Response:
         chat = self.get_object()
         if request.method == "POST":
-            serializer = MembersAddSerializer(data=request.data)
+            serializer: serializers.Serializer[Any] = MembersAddSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            services.chat_members_add(chat=chat, member=request.user, usernames=serializer.validated_data["members"])
+            services.chat_members_add(
+                chat=chat, member=account_of(request), usernames=serializer.validated_data["members"]
+            )
         else:
             # Some HTTP clients send no body with DELETE: the query string may carry the username.
             data = request.data or {"username": request.query_params.get("username", "")}
             serializer = MemberRemoveSerializer(data=data)
             serializer.is_valid(raise_exception=True)
             username = serializer.validated_data["username"]
-            if username == request.user.username:
-                services.chat_leave(chat=chat, user=request.user)
+            if username == account_of(request).username:
+                services.chat_leave(chat=chat, user=account_of(request))
                 return Response(status=status.HTTP_204_NO_CONTENT)
             if chat.my_role != Membership.Role.OWNER:
                 # Before looking the name up: a member learns nothing about who exists or belongs.
@@ -112,7 +116,7 @@ class ChatViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
             user = User.objects.filter(username=username).first()
             if user is None:
                 raise ValidationError({"username": ["This user is not a member of the chat."]})
-            services.chat_member_remove(chat=chat, owner=request.user, user=user)
+            services.chat_member_remove(chat=chat, owner=account_of(request), user=user)
         return Response(ChatSerializer(self.get_queryset().get(pk=chat.pk)).data)
 
 
@@ -154,7 +158,7 @@ class MessageViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Message.objects.none()
         return (
-            Message.objects.filter(chat__memberships__user=self.request.user)
+            Message.objects.filter(chat__memberships__user=account_of(self.request))
             .select_related("author")
             .prefetch_related("attachments")
         )
@@ -196,7 +200,7 @@ class MessageViewSet(
         if page:
             # Every page read (also one reached through ``next`` while catching up) counts as read;
             # the mark never moves backwards, so going back to older pages leaves it alone.
-            services.chat_mark_read(chat=chat, user=request.user, up_to=page[-1].pk)
+            services.chat_mark_read(chat=chat, user=account_of(request), up_to=page[-1].pk)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
@@ -209,7 +213,7 @@ class MessageViewSet(
         chat = _chat(request, serializer.validated_data["chat"])
         message = services.message_send(
             chat=chat,
-            author=request.user,
+            author=account_of(request),
             text=serializer.validated_data["text"],
             upload=serializer.validated_data.get("file"),
         )
@@ -221,14 +225,16 @@ class MessageViewSet(
         serializer = MessageEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.message_edit(message_id=id_or_404(pk), user=request.user, text=serializer.validated_data["text"])
+            services.message_edit(
+                message_id=id_or_404(pk), user=account_of(request), text=serializer.validated_data["text"]
+            )
         except Message.DoesNotExist:
             raise NotFound from None
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
         try:
-            services.message_delete(message_id=id_or_404(pk), user=request.user)
+            services.message_delete(message_id=id_or_404(pk), user=account_of(request))
         except Message.DoesNotExist:
             raise NotFound from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -244,6 +250,6 @@ class AttachmentDownloadView(APIView):
 
     def get(self, request: Request, pk: int) -> FileResponse:
         try:
-            return selectors.attachment_download(request.user, pk)
+            return selectors.attachment_download(account_of(request), pk)
         except Http404:
             raise NotFound from None
