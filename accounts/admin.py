@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import EmailConfirmation, User, UserSession
+from accounts.types import account_of
 from accounts.validators import normalize_phone
 from core.admin import ReadOnlyAdmin
 
@@ -170,7 +171,7 @@ class UserAdmin(DjangoUserAdmin):
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         # A per-request copy carries the acting admin into the form (the admin object is shared by threads).
         per_request = copy.copy(self)
-        per_request.change_password_form = staff_password_form(actor=request.user, request=request)
+        per_request.change_password_form = staff_password_form(actor=account_of(request), request=request)
         return DjangoUserAdmin.user_change_password(per_request, request, id, form_url)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
@@ -194,7 +195,7 @@ class UserAdmin(DjangoUserAdmin):
     # switched off loses its sessions and tokens, and role changes are audited.
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
         services.user_save_by_staff(
-            user=obj, fields=list(form.changed_data), created=not change, actor=request.user, request=request
+            user=obj, fields=list(form.changed_data), created=not change, actor=account_of(request), request=request
         )
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
@@ -203,7 +204,7 @@ class UserAdmin(DjangoUserAdmin):
                 user=form.instance,
                 groups=form.cleaned_data.get("groups", form.instance.groups.all()),
                 permissions=form.cleaned_data.get("user_permissions", form.instance.user_permissions.all()),
-                actor=request.user,
+                actor=account_of(request),
                 request=request,
             )
         # The devices inline is read-only: this writes nothing, but the admin's change message reads it.
@@ -220,10 +221,10 @@ class UserAdmin(DjangoUserAdmin):
 
     # Deletion, single or bulk, goes through the service: tokens, sessions, avatar file, audit.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        services.users_delete(users=User.objects.filter(pk=obj.pk), actor=request.user, request=request)
+        services.users_delete(users=User.objects.filter(pk=obj.pk), actor=account_of(request), request=request)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        services.users_delete(users=queryset, actor=request.user, request=request)
+        services.users_delete(users=queryset, actor=account_of(request), request=request)
 
     @admin.display(description=_("full name"))
     def get_full_name(self, obj: User) -> str:
@@ -232,14 +233,14 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Activate selected users"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.users_set_active(
-            users=self._actionable(request, queryset), active=True, actor=request.user, request=request
+            users=self._actionable(request, queryset), active=True, actor=account_of(request), request=request
         )
         self.message_user(request, ngettext("%d user activated.", "%d users activated.", count) % count)
 
     @admin.action(description=_("Deactivate selected users"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = services.users_set_active(
-            users=self._actionable(request, queryset), active=False, actor=request.user, request=request
+            users=self._actionable(request, queryset), active=False, actor=account_of(request), request=request
         )
         self.message_user(request, ngettext("%d user deactivated.", "%d users deactivated.", count) % count)
 
@@ -255,7 +256,7 @@ class UserAdmin(DjangoUserAdmin):
                         user=user,
                         reason=form.cleaned_data["reason"],
                         until=form.cleaned_data["until"],
-                        actor=request.user,
+                        actor=account_of(request),
                         request=request,
                     )
                 except ValidationError as error:
@@ -270,7 +271,7 @@ class UserAdmin(DjangoUserAdmin):
     def unblock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in self._actionable(request, queryset).filter(is_blocked=True):
-            services.user_unblock(user=user, actor=request.user, request=request)
+            services.user_unblock(user=user, actor=account_of(request), request=request)
             count += 1
         self.message_user(request, ngettext("%d user unblocked.", "%d users unblocked.", count) % count)
 
@@ -279,7 +280,7 @@ class UserAdmin(DjangoUserAdmin):
         form = DeleteInactiveForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             count = services.users_delete_inactive(
-                users=queryset, days=form.cleaned_data["days"], actor=request.user, request=request
+                users=queryset, days=form.cleaned_data["days"], actor=account_of(request), request=request
             )
             self.message_user(request, ngettext("%d user deleted.", "%d users deleted.", count) % count)
             return None
@@ -289,7 +290,7 @@ class UserAdmin(DjangoUserAdmin):
     def send_test_email(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         count = 0
         for user in queryset:
-            services.user_test_email_send(user=user, actor=request.user, request=request)
+            services.user_test_email_send(user=user, actor=account_of(request), request=request)
             count += 1
         self.message_user(request, ngettext("%d test email sent.", "%d test emails sent.", count) % count)
 

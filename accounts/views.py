@@ -26,6 +26,7 @@ from accounts.forms import (
     ResendForm,
 )
 from accounts.models import BUNDLED_AVATARS, User, UserSession
+from accounts.types import AuthenticatedHttpRequest
 from core.forms import apply_errors
 from core.registry import profile_panels
 
@@ -142,7 +143,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
     form = ProfileForm(request.POST or None, initial=initial)
@@ -163,7 +164,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def avatar(request: HttpRequest) -> HttpResponse:
+def avatar(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AvatarForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -184,7 +185,7 @@ def avatar(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def devices(request: HttpRequest) -> HttpResponse:
+def devices(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The browsers and API clients signed in to this account."""
     return render(
         request,
@@ -211,7 +212,7 @@ def device_sign_out(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def devices_sign_out_others(request: HttpRequest) -> HttpResponse:
+def devices_sign_out_others(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.devices_sign_out_others(user=request.user, request=request)
     messages.success(
         request,
@@ -222,7 +223,7 @@ def devices_sign_out_others(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.user_password_set(user=request.user, password=form.cleaned_data["new_password1"], request=request)
@@ -234,7 +235,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def delete_account(request: HttpRequest) -> HttpResponse:
+def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "mailings.unsubscribe"
 # The section home's cached numbers; cleared whenever a mailing's status changes.
 HOME_CACHE_KEY = "mailings:home"
-STEPS = {
+STEPS: dict[str, relativedelta] = {
     Mailing.Periodicity.DAILY: relativedelta(days=1),
     Mailing.Periodicity.WEEKLY: relativedelta(weeks=1),
     Mailing.Periodicity.MONTHLY: relativedelta(months=1),
@@ -275,6 +275,7 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
             return None
         # A manual slot is the current minute: a double click on "send now" makes one run, not two.
         slot = now.replace(second=0, microsecond=0) if manual else mailing.next_send_at
+        assert slot is not None, "only mailings with a due slot were selected"
         try:
             with transaction.atomic():
                 # Nobody holds the new run yet; the fresh heartbeat keeps the job from "resuming" it

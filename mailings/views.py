@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
+from accounts.types import AuthenticatedHttpRequest
 from core.forms import apply_errors
 from core.permissions import is_manager
 from mailings import selectors, sending, services
@@ -40,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     mailings = selectors.mailings_visible_to(request.user).filter(owner=request.user)
     return _render(
         request,
@@ -58,17 +59,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = selectors.client_page(request.user, request.GET.get("page"), per_page=PAGE_SIZE)
     return _render(request, "mailings/client_list.html", {"page": page, "import_form": ClientImportForm()})
 
 
-def _own_client(request: HttpRequest, pk: int) -> Client:
+def _own_client(request: AuthenticatedHttpRequest, pk: int) -> Client:
     return get_object_or_404(Client, pk=pk, owner=request.user)
 
 
 @login_required
-def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def client_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     client = _own_client(request, pk) if pk else None
     initial = {"email": client.email, "full_name": client.full_name, "comment": client.comment} if client else None
     form = ClientForm(request.POST or None, initial=initial)
@@ -92,7 +93,7 @@ def client_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 @require_POST
-def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def client_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.client_delete(client=_own_client(request, pk))
     messages.info(request, _("The client is deleted."))
     return redirect("mailings:clients")
@@ -100,12 +101,12 @@ def client_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def client_import(request: HttpRequest) -> HttpResponse:
+def client_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClientImportForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("mailings:clients")
     try:
         result = services.clients_import_csv(
@@ -145,7 +146,7 @@ def client_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def client_export(request: HttpRequest) -> HttpResponse:
+def client_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     response = HttpResponse(services.clients_export_csv(owner=request.user), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="clients.csv"'
     return response
@@ -155,13 +156,13 @@ def client_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def message_list(request: HttpRequest) -> HttpResponse:
+def message_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.messages_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return _render(request, "mailings/message_list.html", {"page": page})
 
 
 @login_required
-def message_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def message_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     message = get_object_or_404(MailMessage, pk=pk, owner=request.user) if pk else None
     initial = {"subject": message.subject, "body": message.body, "body_html": message.body_html} if message else None
     form = MailMessageForm(request.POST or None, initial=initial)
@@ -185,7 +186,7 @@ def message_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 @require_POST
-def message_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def message_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.mail_message_delete(message=get_object_or_404(MailMessage, pk=pk, owner=request.user))
     except ValidationError as error:
@@ -198,19 +199,19 @@ def message_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Mailings ------------------------------------------------------------------------------
 
 
-def _visible_mailing(request: HttpRequest, pk: int) -> Mailing:
+def _visible_mailing(request: AuthenticatedHttpRequest, pk: int) -> Mailing:
     try:
         return selectors.mailing_for(request.user, pk)
     except Mailing.DoesNotExist:
         raise Http404 from None
 
 
-def _own_mailing(request: HttpRequest, pk: int) -> Mailing:
+def _own_mailing(request: AuthenticatedHttpRequest, pk: int) -> Mailing:
     return get_object_or_404(Mailing, pk=pk, owner=request.user)
 
 
 @login_required
-def mailing_list(request: HttpRequest) -> HttpResponse:
+def mailing_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Own mailings; managers see everyone's (with the owner shown)."""
     mailings = selectors.mailings_visible_to(request.user)
     page = Paginator(mailings, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -223,7 +224,7 @@ def _local(value, zone: str):
 
 
 @login_required
-def mailing_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def mailing_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     mailing = _own_mailing(request, pk) if pk else None
     if mailing and mailing.status != Mailing.Status.CREATED:
         messages.error(request, _("A mailing can be edited only before its first send."))
@@ -270,15 +271,16 @@ def mailing_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 def _mailing_form_hint(form: MailingForm) -> str:
-    if not form.fields["message"].queryset.exists():
+    # Both are model choice fields, limited to the owner's own messages and clients.
+    if not form.fields["message"].queryset.exists():  # type: ignore[attr-defined]
         return _("Write a message first: a mailing sends one of your messages.")
-    if not form.fields["clients"].queryset.exists():
+    if not form.fields["clients"].queryset.exists():  # type: ignore[attr-defined]
         return _("Add clients first: a mailing is sent to your clients.")
     return ""
 
 
 @login_required
-def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def mailing_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mailing = _visible_mailing(request, pk)
     return _render(
         request,
@@ -292,7 +294,7 @@ def mailing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _action(request: HttpRequest, mailing: Mailing, perform) -> HttpResponse:
+def _action(request: AuthenticatedHttpRequest, mailing: Mailing, perform) -> HttpResponse:
     """Run an action on a mailing already looked up for this user; a refused rule becomes a message."""
     try:
         result = perform(mailing)
@@ -306,7 +308,7 @@ def _action(request: HttpRequest, mailing: Mailing, perform) -> HttpResponse:
 
 @login_required
 @require_POST
-def mailing_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def mailing_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def delete(mailing: Mailing) -> HttpResponse:
         services.mailing_delete(mailing=mailing, actor=request.user)
         messages.info(request, _("The mailing is deleted."))
@@ -318,7 +320,7 @@ def mailing_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mailing_stop(request: HttpRequest, pk: int) -> HttpResponse:
+def mailing_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def stop(mailing: Mailing) -> None:
         services.mailing_disable(mailing=mailing, actor=request.user)
         messages.info(request, _("The mailing is stopped."))
@@ -328,7 +330,7 @@ def mailing_stop(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mailing_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+def mailing_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def send(mailing: Mailing) -> HttpResponse:
         run = services.mailing_send_now(mailing=mailing, actor=request.user)
         messages.success(request, _("Sending has started."))
@@ -338,19 +340,19 @@ def mailing_send_now(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(request, _own_mailing(request, pk), send)
 
 
-def _visible_run(request: HttpRequest, pk: int) -> MailingRun:
+def _visible_run(request: AuthenticatedHttpRequest, pk: int) -> MailingRun:
     run = get_object_or_404(MailingRun.objects.select_related("mailing__message"), pk=pk)
     _visible_mailing(request, run.mailing_id)
     return run
 
 
-def _own_run(request: HttpRequest, pk: int) -> MailingRun:
+def _own_run(request: AuthenticatedHttpRequest, pk: int) -> MailingRun:
     """A run of one of the user's own mailings (re-sending is the owner's decision), else 404."""
     return get_object_or_404(MailingRun.objects.select_related("mailing__message"), pk=pk, mailing__owner=request.user)
 
 
 @login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     attempts = Paginator(run.attempts.order_by("status", "email", "id"), 50).get_page(request.GET.get("page"))
     return _render(
@@ -368,13 +370,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_progress(request: HttpRequest, pk: int) -> JsonResponse:
+def run_progress(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(selectors.run_progress(_visible_run(request, pk)))
 
 
 @login_required
 @require_POST
-def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def run_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _own_run(request, pk)
     count = services.run_retry_failed(run=run, actor=request.user)
     messages.info(
@@ -387,7 +389,7 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_retry_unknown(request: HttpRequest, pk: int) -> HttpResponse:
+def run_retry_unknown(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The owner decides to send again the deliveries a crashed sender left unknown."""
     run = _own_run(request, pk)
     try:
@@ -421,14 +423,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- Managers: users -----------------------------------------------------------------------
 
 
-def _manager_only(request: HttpRequest) -> None:
+def _manager_only(request: AuthenticatedHttpRequest) -> None:
     if not is_manager(request.user):
         raise Http404
 
 
 @login_required
 @require_GET
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Managers only: every user, searchable by username or email, with block and unblock."""
     _manager_only(request)
     search = UserSearchForm(request.GET or None)
@@ -446,7 +448,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _back_to_users(request: HttpRequest) -> HttpResponse:
+def _back_to_users(request: AuthenticatedHttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(target)
@@ -455,14 +457,15 @@ def _back_to_users(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_block(request: HttpRequest, pk: int) -> HttpResponse:
+def user_block(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _manager_only(request)
     target = get_object_or_404(User, pk=pk)
     form = UserBlockForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            text = " ".join(map(str, errors))
+            messages.error(request, f"{label}: {text}" if label else text)
         return _back_to_users(request)
     try:
         services.manager_user_block(actor=request.user, user=target, request=request, **form.cleaned_data)
@@ -475,7 +478,7 @@ def user_block(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_unblock(request: HttpRequest, pk: int) -> HttpResponse:
+def user_unblock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _manager_only(request)
     target = get_object_or_404(User, pk=pk)
     try:

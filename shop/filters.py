@@ -1,5 +1,7 @@
 """One filter set for the catalogue page and the products API: the same parameters, the same errors."""
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db.models import QuerySet
@@ -34,8 +36,9 @@ class WholeNumberFilter(django_filters.NumberFilter):
 
 
 class ProductFilterForm(forms.Form):
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         low, high = data.get("min_price"), data.get("max_price")
         if low is not None and high is not None and low > high:
             self.add_error("max_price", _("The upper price must not be below the lower price."))
@@ -72,5 +75,5 @@ class ProductFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         # Without an explicit order, searches come best match first (PostgreSQL's rank).
         if not self.form.cleaned_data.get("ordering") and "rank" in queryset.query.annotations:
-            queryset = queryset.order_by("-rank", "name", "id")
+            queryset = queryset.order_by("-rank", "name", "id")  # type: ignore[misc]  # annotated by the search
         return queryset

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +25,9 @@ from shop.models import (
     SearchQuery,
 )
 
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
+
 TRENDING_CACHE_KEY = "shop:trending"
 SESSION_CART_KEY = "shop_cart"
 
@@ -40,7 +44,7 @@ def companies() -> list[str]:
     return list(Product.objects.filter(is_active=True).order_by("company").values_list("company", flat=True).distinct())
 
 
-def trending_queries(*, limit: int = 5) -> list[dict]:
+def trending_queries(*, limit: int = 5) -> list[dict[str, Any]]:
     """The most frequent logged queries of the last 7 days, cached for a few minutes."""
     trending = cache.get(TRENDING_CACHE_KEY)
     if trending is None:
@@ -52,7 +56,8 @@ def trending_queries(*, limit: int = 5) -> list[dict]:
             .order_by("-count", "query")[: settings.SHOP_TRENDING_SIZE]
         )
         cache.set(TRENDING_CACHE_KEY, trending, settings.SHOP_TRENDING_CACHE_SECONDS)
-    return trending[:limit]
+    top: list[dict[str, Any]] = trending[:limit]
+    return top
 
 
 @dataclass(frozen=True)
@@ -194,7 +199,7 @@ def for_you(*, user: User, exclude_ids: list[int] | None = None, limit: int = 4)
     return [products[product_id] for product_id in wanted if product_id in products]
 
 
-def home_stats() -> list[tuple[str, int]]:
+def home_stats() -> "list[tuple[StrOrPromise, int]]":
     """Numbers for the shop's widget on the platform home page."""
     return [
         (_("Products"), Product.objects.filter(is_active=True).count()),

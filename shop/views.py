@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.types import AuthenticatedHttpRequest
 from shop import newsletter, selectors, services
 from shop.filters import ProductFilter
 from shop.models import Order
@@ -34,7 +35,7 @@ def _shop_context(request: HttpRequest) -> dict:
 
 
 @login_required
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     product_filter = ProductFilter(request.GET or None, queryset=selectors.active_products())
     if product_filter.is_bound and not product_filter.is_valid():
         products = selectors.active_products().none()
@@ -70,7 +71,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(selectors.active_products(), pk=pk)
     services.category_interest_record(user=request.user, category=product.category, views=1)
     in_cart = list(selectors.cart_quantities(request))
@@ -155,7 +156,7 @@ def cart_clear(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def checkout(request: HttpRequest) -> HttpResponse:
+def checkout(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         order = services.order_place(user=request.user, request=request)
     except ValidationError as error:
@@ -166,13 +167,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.orders_of(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "shop/order_list.html", {**_shop_context(request), "page": page})
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def order_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     try:
         order = selectors.order_of(request.user, pk)
     except Order.DoesNotExist:

@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     UsernameLoginSerializer,
     UserPublicSerializer,
 )
+from accounts.types import account_of
 
 MessageSerializer = inline_serializer(
     "Message", {"code": serializers.IntegerField(), "message": serializers.CharField()}
@@ -121,7 +122,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RefreshTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.refresh_token_revoke(token=serializer.validated_data["refresh"], user=request.user)
+        services.refresh_token_revoke(token=serializer.validated_data["refresh"], user=account_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -134,10 +135,10 @@ class MeView(APIView):
 
     @extend_schema(request=UserMeSerializer, responses={200: UserMeSerializer}, tags=["users"])
     def patch(self, request: Request) -> Response:
-        serializer = UserMeSerializer(request.user, data=request.data, partial=True)
+        serializer = UserMeSerializer(account_of(request), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(
-            user=request.user, data=dict(serializer.validated_data), request=_django_request(request)
+            user=account_of(request), data=dict(serializer.validated_data), request=_django_request(request)
         )
         return Response(UserMeSerializer(user).data)
 
@@ -146,7 +147,7 @@ class MeView(APIView):
         serializer = PasswordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_delete(
-            user=request.user, password=serializer.validated_data["password"], request=_django_request(request)
+            user=account_of(request), password=serializer.validated_data["password"], request=_django_request(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

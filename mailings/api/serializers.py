@@ -2,6 +2,7 @@
 whose data goes to ``mailings.services`` (which enforces every rule)."""
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -207,10 +208,11 @@ class MailingRunStatsSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_pending(self, run: MailingRun) -> int:
+    # The selector annotates each run with its counts (sent, failed, skipped, unknown).
+    def get_pending(self, run: Any) -> int:
         return max(0, run.total - (run.sent + run.failed + run.skipped + run.unknown))
 
-    def get_needs_attention(self, run: MailingRun) -> bool:
+    def get_needs_attention(self, run: Any) -> bool:
         return run.unknown > 0
 
 

@@ -15,6 +15,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.types import account_of
 from core.api.pagination import CursorPagination
 from core.parsing import positive_int
 from mailings import selectors, services
@@ -84,7 +85,7 @@ class ClientViewSet(_OwnedViewSet):
 
     @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        return self._created(services.client_create(owner=request.user, **self._write_data(request)))
+        return self._created(services.client_create(owner=account_of(request), **self._write_data(request)))
 
     @extend_schema(request=ClientWriteSerializer, responses={200: ClientSerializer})
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -116,7 +117,7 @@ class MailMessageViewSet(_OwnedViewSet):
 
     @extend_schema(request=MailMessageWriteSerializer, responses={201: MailMessageSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        return self._created(services.mail_message_create(owner=request.user, **self._write_data(request)))
+        return self._created(services.mail_message_create(owner=account_of(request), **self._write_data(request)))
 
     @extend_schema(request=MailMessageWriteSerializer, responses={200: MailMessageSerializer})
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -172,7 +173,7 @@ class MailingViewSet(
     def create(self, request: Request) -> Response:
         serializer = MailingWriteSerializer(data=request.data, context={"owner": request.user})
         serializer.is_valid(raise_exception=True)
-        mailing = services.mailing_create(owner=request.user, **serializer.validated_data)
+        mailing = services.mailing_create(owner=account_of(request), **serializer.validated_data)
         return Response(self.get_serializer(self._fresh(mailing)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MailingWriteSerializer, responses={200: MailingSerializer})
@@ -184,7 +185,7 @@ class MailingViewSet(
             partial=kwargs.get("partial", False),
         )
         serializer.is_valid(raise_exception=True)
-        services.mailing_update(mailing=mailing, actor=request.user, **serializer.validated_data)
+        services.mailing_update(mailing=mailing, actor=account_of(request), **serializer.validated_data)
         return Response(self.get_serializer(self._fresh(mailing)).data)
 
     @extend_schema(request=MailingWriteSerializer, responses={200: MailingSerializer})
@@ -192,21 +193,21 @@ class MailingViewSet(
         return super().partial_update(request, *args, **kwargs)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        services.mailing_delete(mailing=self._own(), actor=request.user)
+        services.mailing_delete(mailing=self._own(), actor=account_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={202: MailingRunSerializer}, summary="Send the mailing now (owner)")
     @action(detail=True, methods=["post"], url_path="send-now")
     def send_now(self, request: Request, pk: str) -> Response:
         """Start a run now; the emails go out in the background (follow them in ``attempts``)."""
-        run = services.mailing_send_now(mailing=self._own(), actor=request.user)
+        run = services.mailing_send_now(mailing=self._own(), actor=account_of(request))
         return Response(MailingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={200: MailingSerializer}, summary="Stop the mailing (owner or manager)")
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str) -> Response:
         """Stop the mailing: nothing more is sent, failed deliveries are not retried."""
-        mailing = services.mailing_disable(mailing=self.get_object(), actor=request.user)
+        mailing = services.mailing_disable(mailing=self.get_object(), actor=account_of(request))
         return Response(self.get_serializer(self._fresh(mailing)).data)
 
     @extend_schema(
@@ -228,7 +229,7 @@ class MailingViewSet(
         """Deliveries whose sender died mid-conversation are never re-sent by themselves: the owner
         decides (those recipients may get the email twice)."""
         run = get_object_or_404(MailingRun.objects.select_related("mailing"), mailing=self._own(), pk=run_id)
-        count = services.run_retry_unknown(run=run, actor=request.user)
+        count = services.run_retry_unknown(run=run, actor=account_of(request))
         return Response({"resending": count}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

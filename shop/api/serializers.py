@@ -1,8 +1,13 @@
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from shop.models import Category, Order, OrderItem, Product
 from shop.services import MAX_LINE_QUANTITY
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -54,7 +59,10 @@ class CartSerializer(serializers.Serializer):
 
 # Ids beyond a 64-bit integer cannot exist; bounding them keeps the database from overflowing (a 500).
 MAX_ID = 2**63 - 1
-PRODUCT_ID_ERRORS = {"min_value": _("Enter a valid product id."), "max_value": _("Enter a valid product id.")}
+PRODUCT_ID_ERRORS: "dict[str, StrOrPromise]" = {
+    "min_value": _("Enter a valid product id."),
+    "max_value": _("Enter a valid product id."),
+}
 
 
 class CartAddSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.types import account_of
 from shop import selectors, services
 from shop.api.serializers import (
     CartAddSerializer,
@@ -36,7 +37,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         page = getattr(self.paginator, "page", None)
         search = request.query_params.get("search", "")
         if search and (page is None or page.number == 1):
-            services.search_query_log(query=search, user=request.user)
+            services.search_query_log(query=search, user=account_of(request))
         return response
 
 
@@ -97,6 +98,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     @extend_schema(request=None, responses={201: OrderSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
-        order = services.order_place(user=request.user, request=request._request)
+        order = services.order_place(user=account_of(request), request=request._request)
         order = self.get_queryset().get(pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
