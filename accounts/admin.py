@@ -1,4 +1,5 @@
 import copy
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,12 +20,15 @@ from accounts.types import account_of
 from accounts.validators import normalize_phone
 from core.admin import ReadOnlyAdmin
 
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
+
 
 class PhoneFormField(forms.CharField):
     """Normalises ``+7 (912) 345-67-89`` to ``+79123456789`` before the length and format checks."""
 
     def to_python(self, value: str | None) -> str:
-        return normalize_phone(super().to_python(value))
+        return normalize_phone(super().to_python(value) or "")
 
 
 class BlockForm(forms.Form):
@@ -48,7 +52,12 @@ class DeleteInactiveForm(forms.Form):
 
 
 def _intermediate(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, form: forms.Form, title: str, action: str
+    modeladmin: "admin.ModelAdmin[User]",
+    request: HttpRequest,
+    queryset: QuerySet[User],
+    form: forms.Form,
+    title: "StrOrPromise",
+    action: str,
 ) -> HttpResponse:
     return render(
         request,
@@ -81,12 +90,15 @@ def staff_password_form(*, actor: User, request: HttpRequest) -> type[AdminPassw
     return StaffPasswordChangeForm
 
 
+SESSION_FIELDS = ("kind", "created_at", "last_used_at", "ip_address", "user_agent")
+
+
 class UserSessionInline(admin.TabularInline):
     model = UserSession
     extra = 0
     can_delete = False
-    fields = ["kind", "created_at", "last_used_at", "ip_address", "user_agent"]
-    readonly_fields = fields
+    fields = SESSION_FIELDS
+    readonly_fields = SESSION_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
@@ -214,7 +226,7 @@ class UserAdmin(DjangoUserAdmin):
     @staticmethod
     def _actionable(request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
         """Bulk actions never touch the acting admin, nor a superuser unless a superuser acts."""
-        queryset = queryset.exclude(pk=request.user.pk)
+        queryset = queryset.exclude(pk=account_of(request).pk)
         if not request.user.is_superuser:
             queryset = queryset.exclude(is_superuser=True)
         return queryset

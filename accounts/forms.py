@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +30,9 @@ class RegistrationForm(forms.Form):
         # Show the rules up front, in the language of this request.
         self.fields["password"].help_text = AgoraPasswordValidator().get_help_text()
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("password_confirm") and data["password"] != data["password_confirm"]:
             self.add_error("password_confirm", _("The two passwords do not match."))
         return data

@@ -45,7 +45,7 @@ def account_key(request: HttpRequest | None, credentials: dict | None) -> str | 
     if cache is None:
         cache = {}
         if request is not None:
-            request._accounts_login_keys = cache
+            request._accounts_login_keys = cache  # type: ignore[attr-defined]  # our own per-request memo
     if typed not in cache:
         cache[typed] = login_key(typed)
     return cache[typed]

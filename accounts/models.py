@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -19,8 +20,8 @@ def avatar_upload_to(instance: "User", filename: str) -> str:
     return f"avatars/{uuid.uuid4().hex}.png"
 
 
-class AgoraUserManager(UserManager):
-    def get_by_natural_key(self, username: str) -> "User":
+class AgoraUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(username=username)
 
 
@@ -58,7 +59,7 @@ class User(AbstractUser):
     blocked_until = models.DateTimeField(_("blocked until"), null=True, blank=True)
     blocked_at = models.DateTimeField(_("blocked at"), null=True, blank=True)
 
-    objects = AgoraUserManager()
+    objects: ClassVar[AgoraUserManager] = AgoraUserManager()
 
     REQUIRED_FIELDS = ["email", "phone"]
 
