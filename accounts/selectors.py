@@ -1,6 +1,9 @@
 """Reads for accounts."""
 
-from django.db.models import F, QuerySet
+from django.contrib.sessions.models import Session
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.models import User, UserSession
 from accounts.validators import PHONE_PATTERN, normalize_phone
@@ -28,6 +31,17 @@ def user_search(*, query: str = "") -> QuerySet[User]:
     return users
 
 
+def live_devices() -> QuerySet[UserSession]:
+    """Devices still signed in: their browser session or their current refresh token has not expired."""
+    now = timezone.now()
+    live_sessions = Session.objects.filter(expire_date__gt=now).values("session_key")
+    live_tokens = OutstandingToken.objects.filter(expires_at__gt=now, blacklistedtoken__isnull=True).values("jti")
+    return UserSession.objects.filter(
+        Q(kind=UserSession.Kind.WEB, session_key__in=live_sessions)
+        | Q(kind=UserSession.Kind.API, refresh_jti__in=live_tokens)
+    )
+
+
 def user_devices(*, user: User) -> QuerySet[UserSession]:
     """The user's signed-in browsers and API clients, most recently used first."""
-    return UserSession.objects.filter(user=user).order_by(F("last_used_at").desc(nulls_last=True), "-created_at", "-id")
+    return live_devices().filter(user=user).order_by(F("last_used_at").desc(nulls_last=True), "-created_at", "-id")

@@ -33,7 +33,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import lockout
 from accounts.backends import VERIFIED_BUT_REFUSED
 from accounts.models import BUNDLED_AVATARS, EmailConfirmation, User, UserSession
-from accounts.selectors import user_by_login
+from accounts.selectors import live_devices, user_by_login
 from accounts.validators import normalize_phone
 from core.emails import email_send
 from core.images import verified_image
@@ -357,6 +357,8 @@ def _device_add(
             "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else "",
         },
     )
+    # Devices whose session or token expired on their own no longer count (nor show).
+    user.active_sessions.exclude(pk__in=live_devices().filter(user=user).values("pk")).delete()
     for old in list(user.active_sessions.order_by("-created_at", "-id"))[settings.ACCOUNTS_MAX_SESSIONS :]:
         _device_end(old)
     return device

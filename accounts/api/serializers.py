@@ -5,7 +5,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts import services
-from accounts.models import User
+from accounts.models import User, UserSession
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -64,7 +64,12 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         user = User.objects.filter(pk=user_id).first()
         if user is None or not user.is_active or user.block_is_current:
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        old_jti = self.token_class(attrs["refresh"]).payload.get(jwt_settings.JTI_CLAIM)
+        payload = self.token_class(attrs["refresh"]).payload
+        device = payload.get(services.DEVICE_CLAIM)
+        if device is not None and not UserSession.objects.filter(pk=device, user=user).exists():
+            # The device was signed out or expired: its token chain ends with it.
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        old_jti = payload.get(jwt_settings.JTI_CLAIM)
         data = super().validate(attrs)
         # The device listed on the Devices page follows its token through the rotation.
         new_jti = self.token_class(data["refresh"]).payload.get(jwt_settings.JTI_CLAIM)

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.middleware import SEEN_SESSION_KEY
 from accounts.models import User, UserSession
@@ -229,3 +229,23 @@ def test_the_access_token_of_a_device_ended_by_the_cap_stops_and_rotated_ones_ke
 
     assert bearer(oldest).get("/api/users/me/").status_code == 401
     assert bearer(rotated).get("/api/users/me/").status_code == 200
+
+
+def test_devices_whose_session_or_token_expired_are_not_listed_and_do_not_count(user):
+    expired_browser = web_device(user)
+    expired_app = api_device(user)
+    Session.objects.filter(session_key=expired_browser.session.session_key).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+    OutstandingToken.objects.filter(jti=UserSession.objects.get(user=user, kind="api").refresh_jti).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    client = web_device(user)
+    assert len(client.get(DEVICES).context["devices"]) == 1
+
+    kept = [api_device(user), api_device(user)]
+
+    assert UserSession.objects.filter(user=user).count() == 3
+    assert signed_in(client)
+    assert all(refresh(tokens).status_code == 200 for tokens in kept)
+    assert refresh(expired_app).status_code == 401
