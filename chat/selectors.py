@@ -1,6 +1,7 @@
 """Reads of the messenger: everything is scoped to the chats the user is a member of."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
 from core.registry import ProfilePanel
+
+if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
+    from django_stubs_ext import StrOrPromise
 
 
 def chats_of(user: User) -> QuerySet[Chat]:
@@ -100,7 +104,7 @@ def profile_panel(*, viewer: User, person: User) -> ProfilePanel | None:
     return ProfilePanel("chat/_profile_panel.html", {"chats": chats}) if chats else None
 
 
-def home_stats() -> list[tuple[str, int]]:
+def home_stats() -> "list[tuple[StrOrPromise, int]]":
     """Numbers for the messenger's widget on the platform home page."""
     return [(_("Chats"), Chat.objects.count()), (_("Messages"), Message.objects.filter(is_deleted=False).count())]
 

@@ -97,14 +97,14 @@ class CategoryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("products"), ordering="product_count")
     def product_count(self, obj: Category) -> int:
-        return obj.product_count
+        return obj.product_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 class PriceChangeInline(admin.TabularInline):
     model = PriceChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "old_price", "new_price", "reason", "changed_by"]
+    fields = ("changed_at", "old_price", "new_price", "reason", "changed_by")
     readonly_fields = fields
     ordering = ["-changed_at"]
 
@@ -128,9 +128,10 @@ class ProductAdminForm(forms.ModelForm):
         model = Product
         fields = list(services.PRODUCT_FIELDS)
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         """The services' rules (the one image check among them), shown beside the fields."""
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             try:
                 services.product_check(
@@ -248,7 +249,7 @@ class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 0
     can_delete = False
-    fields = ["product", "product_name", "price", "quantity", "line_total"]
+    fields = ("product", "product_name", "price", "quantity", "line_total")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:

@@ -7,6 +7,7 @@ and number alone, so the same catalogue comes out on every machine.
 
 import random
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from shop.services import order_place, order_set_status
 
 PER_CATEGORY = 26
 # category: [(brand, model pattern, model numbers, variants, (lowest, highest price))]
-CATALOGUE = {
+CATALOGUE: dict[str, list[Any]] = {
     "Smartphones": [
         ("Samsung", "Galaxy A{n} {v}", (15, 25, 35, 55), ("128 GB", "256 GB"), (14_000, 38_000)),
         ("Samsung", "Galaxy S{n} {v}", (23, 24, 25), ("256 GB", "512 GB"), (65_000, 130_000)),

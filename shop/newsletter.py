@@ -23,6 +23,7 @@ Guarantees:
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -73,7 +74,8 @@ def unsubscribe_url(*, user: User) -> str:
 def subscriber_from_token(token: str) -> User:
     """The user a link was made for; ``BadSignature`` for a tampered link or a deleted account."""
     data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    user = User.objects.filter(pk=data.get("user") if isinstance(data, dict) else None).first()
+    user_id: Any = data.get("user") if isinstance(data, dict) else None
+    user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise signing.BadSignature("The account of this link no longer exists.")
     return user
