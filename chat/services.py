@@ -68,14 +68,14 @@ def _users_by_username(usernames: list[str]) -> list[User]:
         exact[user.username] = user
         by_lower.setdefault(user.username.lower(), []).append(user)
     found: dict[int, User] = {}
-    missing = []
+    missing: list[str] = []
     for name in usernames:
         matches = by_lower.get(name.lower(), [])
-        user = exact.get(name) or (matches[0] if len(matches) == 1 else None)
-        if user is None:
+        match = exact.get(name) or (matches[0] if len(matches) == 1 else None)
+        if match is None:
             missing.append(name)
         else:
-            found.setdefault(user.pk, user)
+            found.setdefault(match.pk, match)
     if missing:
         raise ValidationError(
             {"members": [_("Unknown usernames: %(names)s.") % {"names": ", ".join(missing)}]}, code="unknown_users"
@@ -279,8 +279,8 @@ def safe_filename(name: str) -> str:
     return name or "file"
 
 
-def _checked_upload(upload: UploadedFile) -> tuple[str, str]:
-    name = safe_filename(upload.name)
+def _checked_upload(upload: "UploadedFile[bytes]") -> tuple[str, str]:
+    name = safe_filename(upload.name or "")
     extension = PurePosixPath(name).suffix.lower().lstrip(".")
     allowed = [item.lower() for item in settings.CHAT_ATTACHMENT_TYPES]
     if extension not in allowed:
@@ -299,7 +299,7 @@ def _checked_upload(upload: UploadedFile) -> tuple[str, str]:
     return name, (upload.content_type or "application/octet-stream")[:100]
 
 
-def message_send(*, chat: Chat, author: User, text: str = "", upload: UploadedFile | None = None) -> Message:
+def message_send(*, chat: Chat, author: User, text: str = "", upload: "UploadedFile[bytes] | None" = None) -> Message:
     """Post a message (text, a file or both) to a chat the author is a member of."""
     _require_member(chat, author)
     text = _text_input(text, field="text").strip()
@@ -310,7 +310,7 @@ def message_send(*, chat: Chat, author: User, text: str = "", upload: UploadedFi
     attachment = None
     if upload is not None:
         name, content_type = _checked_upload(upload)
-        attachment = Attachment(original_name=name, size=upload.size, content_type=content_type)
+        attachment = Attachment(original_name=name, size=upload.size or 0, content_type=content_type)
         # Written before the transaction: a message's id is taken only moments before it commits, so a
         # poller that has seen a newer id has not skipped this one while a large file was being written.
         attachment.file.save(name, upload, save=False)
@@ -329,7 +329,7 @@ def message_send(*, chat: Chat, author: User, text: str = "", upload: UploadedFi
     except Exception:
         # Nothing was recorded, so the stored file must not stay behind either.
         if attachment is not None:
-            attachment.file.storage.delete(attachment.file.name)
+            attachment.file.storage.delete(str(attachment.file.name))
         raise
     return message
 

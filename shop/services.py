@@ -378,14 +378,15 @@ def _cart_product(product_id: object) -> Product:
         raise ValidationError({"product": [message]}) from None
 
 
-def _checked_quantity(quantity: object) -> int:
+def _checked_quantity(quantity: Any) -> int:
     try:
-        quantity = int(quantity)
+        quantity = int(quantity)  # anything int() takes; the range is checked below
     except (TypeError, ValueError):
         raise ValidationError({"quantity": [_("Enter a whole number.")]}) from None
     if not 1 <= quantity <= MAX_LINE_QUANTITY:
         raise ValidationError({"quantity": [_("Enter a quantity from 1 to %(max)s.") % {"max": MAX_LINE_QUANTITY}]})
-    return quantity
+    checked: int = quantity
+    return checked
 
 
 def _check_stock(product: Product, quantity: int) -> None:
@@ -520,7 +521,7 @@ def order_place(*, user: User, request: HttpRequest | None = None) -> Order:
     return order
 
 
-ALLOWED_TRANSITIONS = {
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     Order.Status.PLACED: {Order.Status.PAID, Order.Status.CANCELLED},
     Order.Status.PAID: {Order.Status.SHIPPED, Order.Status.CANCELLED},
     Order.Status.SHIPPED: set(),
@@ -541,7 +542,8 @@ def order_set_status(*, order: Order, status: str, actor: User | None) -> Order:
             )
         if status == Order.Status.CANCELLED:
             for item in current.items.filter(product__isnull=False):
-                Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+                # Lines whose product was deleted were skipped by the filter above.
+                Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)  # type: ignore[misc]
         current.status = status
         current.status_changed_at = timezone.now()
         current.save(update_fields=["status", "status_changed_at"])
