@@ -1,4 +1,5 @@
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -35,8 +36,8 @@ class LoginBackend(ModelBackend):
             setattr(request, VERIFIED_BUT_REFUSED, user)
         return None
 
-    def user_can_authenticate(self, user: User) -> bool:
-        return super().user_can_authenticate(user) and not user.block_is_current
+    def user_can_authenticate(self, user: User | AnonymousUser | None) -> bool:
+        return super().user_can_authenticate(user) and not (isinstance(user, User) and user.block_is_current)
 
     def get_user(self, user_id: int) -> User | None:
         user = super().get_user(user_id)
