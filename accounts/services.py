@@ -9,7 +9,7 @@ from typing import Any
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
@@ -68,7 +68,7 @@ def user_register(
         middle_name=middle_name.strip(),
         is_active=False,
     )
-    errors: dict[str, list] = {}
+    errors: dict[str, list[str]] = {}
     # The case-insensitive email constraint names no field: report it beside the email instead.
     email_taken = bool(user.email) and User.objects.filter(email__iexact=user.email).exists()
     if email_taken:
@@ -177,7 +177,7 @@ def _confirmation_code_check(*, user: User, code: str) -> EmailConfirmation | No
         and confirmation.expires_at > timezone.now()
         and confirmation.failed_attempts < settings.ACCOUNTS_CONFIRMATION_MAX_TRIES
     )
-    if not usable:
+    if not usable or confirmation is None:
         return None
     if constant_time_compare(confirmation.code_hash, _confirmation_hash(user=user, code=(code or "").strip())):
         return confirmation
@@ -272,7 +272,7 @@ def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
     ip_address = client_ip(request)
     if settings.AXES_ENABLED and lockout.address_is_locked_out(ip_address):
         # The axes middleware answers a flagged request with the lock-out page or JSON body.
-        request.axes_locked_out = True
+        request.axes_locked_out = True  # type: ignore[attr-defined]  # the flag django-axes reads
         _login_locked_out(request=request, login=login)
     user = authenticate(request=request, username=login, password=password or "")
     if user is not None:
@@ -332,7 +332,8 @@ def session_logout(*, request: HttpRequest) -> None:
 
 
 def _session_store() -> type[SessionBase]:
-    return import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    store: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    return store
 
 
 def _device_add(
@@ -447,7 +448,7 @@ def refresh_token_rotated(*, user_id: int, old_jti: str, new_jti: str, request: 
 def refresh_token_revoke(*, token: str, user: User) -> None:
     """Blacklist one refresh token (API logout); a token of someone else is refused."""
     try:
-        refresh = RefreshToken(token)
+        refresh = RefreshToken(token)  # type: ignore[arg-type]  # simplejwt reads the encoded token too
     except TokenError:
         raise ValidationError({"refresh": [_("The token is invalid or expired.")]}) from None
     if str(refresh.payload.get("user_id")) != str(user.pk):
@@ -501,7 +502,7 @@ def user_profile_update(*, user: User, data: dict[str, Any], request: HttpReques
     return user
 
 
-def _avatar_image(upload: UploadedFile) -> bytes:
+def _avatar_image(upload: "UploadedFile[bytes]") -> bytes:
     """Verify the upload is a real image with Pillow and shrink it to at most AVATAR_MAX_SIDE."""
     image = verified_image(
         upload, field="avatar", max_mb=settings.AVATAR_MAX_MB, max_side=settings.AVATAR_MAX_SIDE
@@ -512,13 +513,13 @@ def _avatar_image(upload: UploadedFile) -> bytes:
 
 
 def user_avatar_set(
-    *, user: User, upload: UploadedFile | None = None, bundled: str = "", request: HttpRequest | None = None
+    *, user: User, upload: "UploadedFile[bytes] | None" = None, bundled: str = "", request: HttpRequest | None = None
 ) -> User:
     """Use an uploaded image or one of the bundled avatars; the previous upload is deleted."""
     if upload is None and bundled not in BUNDLED_AVATARS:
         raise ValidationError({"bundled_avatar": [_("Choose one of the offered avatars.")]})
     content = _avatar_image(upload) if upload is not None else None
-    old_file = user.avatar.name if user.avatar else ""
+    old_file = (user.avatar.name or "") if user.avatar else ""
     with transaction.atomic():
         if content is not None:
             user.avatar.save("avatar.png", ContentFile(content), save=False)
@@ -554,7 +555,7 @@ def user_delete(*, user: User, password: str, request: HttpRequest | None = None
 
 def _user_remove(*, user: User, actor: User | None, request: HttpRequest | None) -> None:
     """The one way an account is deleted: tokens and sessions end, the avatar file goes, audited."""
-    avatar_name = user.avatar.name if user.avatar else ""
+    avatar_name = (user.avatar.name or "") if user.avatar else ""
     storage = user.avatar.storage
     with transaction.atomic():
         _tokens_revoke(user=user)
@@ -669,7 +670,7 @@ def user_roles_set_by_staff(
     *,
     user: User,
     groups: QuerySet[Group] | list[Group],
-    permissions: QuerySet | list,
+    permissions: QuerySet[Permission] | list[Permission],
     actor: User | None,
     request: HttpRequest | None = None,
 ) -> User:
@@ -722,7 +723,7 @@ def user_password_set_by_staff(
         user.save(update_fields=["password"])
         _tokens_revoke(user=user)
         own = actor is not None and actor.pk == user.pk and request is not None
-        _sessions_end(user=user, keep=request.session.session_key if own else None)
+        _sessions_end(user=user, keep=request.session.session_key if own and request is not None else None)
         audit_record(
             action="accounts.password_set_by_staff",
             actor=actor,

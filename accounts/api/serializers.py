@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
@@ -60,19 +62,20 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """
 
     def validate(self, attrs: dict) -> dict:
-        user_id = self.token_class(attrs["refresh"]).payload.get(jwt_settings.USER_ID_CLAIM)
+        user_id: Any = self.token_class(attrs["refresh"]).payload.get(jwt_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=user_id).first()
         if user is None or not user.is_active or user.block_is_current:
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+            raise AuthenticationFailed(str(self.error_messages["no_active_account"]), "no_active_account")
         payload = self.token_class(attrs["refresh"]).payload
         device = payload.get(services.DEVICE_CLAIM)
         if device is not None and not UserSession.objects.filter(pk=device, user=user).exists():
             # The device was signed out or expired: its token chain ends with it.
-            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        old_jti = payload.get(jwt_settings.JTI_CLAIM)
+            raise AuthenticationFailed(str(self.error_messages["no_active_account"]), "no_active_account")
+        old_jti: Any = payload.get(jwt_settings.JTI_CLAIM)
         data = super().validate(attrs)
         # The device listed on the Devices page follows its token through the rotation.
-        new_jti = self.token_class(data["refresh"]).payload.get(jwt_settings.JTI_CLAIM)
+        # simplejwt declares a Token, but reads the encoded string too.
+        new_jti: Any = self.token_class(data["refresh"]).payload.get(jwt_settings.JTI_CLAIM)  # type: ignore[arg-type]
         request = self.context.get("request")
         services.refresh_token_rotated(
             user_id=user.pk, old_jti=old_jti, new_jti=new_jti, request=getattr(request, "_request", request)
@@ -97,7 +100,9 @@ class UserPublicSerializer(serializers.ModelSerializer):
 class UserMeSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(source="get_full_name", read_only=True)
     avatar_url = serializers.CharField(read_only=True)
-    groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    groups: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
 
     class Meta:
         model = User
