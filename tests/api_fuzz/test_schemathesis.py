@@ -1,6 +1,6 @@
 """A bounded schemathesis run against a live server: the API answers every generated request without
-a server error, only with statuses and content types its schema documents, and refuses anonymous
-callers wherever the schema asks for credentials.
+a server error, only with statuses, content types, headers and bodies its schema documents, and
+refuses anonymous callers wherever the schema asks for credentials.
 
 The server is a real ``runserver`` process on a free port, using this test's database (SQLite file or
 PostgreSQL), with the API throttles raised and django-axes off (fuzzed logins would lock the account
@@ -40,6 +40,8 @@ CHECKS = [
     "status_code_conformance",
     "content_type_conformance",
     "ignored_auth",
+    "response_schema_conformance",
+    "response_headers_conformance",
 ]
 UNLIMITED = "1000000/minute"
 
