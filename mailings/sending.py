@@ -48,12 +48,11 @@ from django.utils.html import linebreaks
 from core.emails import EmailDeliveryError, connection_close, connection_open, email_deliver, unsubscribe_headers
 from core.services import audit_record
 from mailings.models import Attempt, Client, Mailing, MailingRun, Unsubscribe
+from mailings.selectors import HOME_CACHE_KEY
 
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "mailings.unsubscribe"
-# The section home's cached numbers; cleared whenever a mailing's status changes.
-HOME_CACHE_KEY = "mailings:home"
 STEPS: dict[str, relativedelta] = {
     Mailing.Periodicity.DAILY: relativedelta(days=1),
     Mailing.Periodicity.WEEKLY: relativedelta(weeks=1),
@@ -378,7 +377,8 @@ def _attempts_resend(attempts: list[Attempt], *, from_status: str) -> int:
             owner_id = attempt.mailing.owner_id
             if owner_id not in unsubscribed:
                 unsubscribed[owner_id] = _unsubscribed(owner_id)
-            if attempt.email.lower() in unsubscribed[owner_id]:
+            # The owner deleted the client since, or the reader unsubscribed: either way, not ours to send.
+            if attempt.client is None or attempt.email.lower() in unsubscribed[owner_id]:
                 mine.update(status=Attempt.Status.SKIPPED, next_try_at=None)
                 continue
             try:
@@ -416,7 +416,7 @@ def unknown_attempts_resend(*, run_id: int) -> int:
     These recipients may get the email twice, which is why nothing does this automatically.
     """
     unknown = list(
-        Attempt.objects.filter(run_id=run_id, status=Attempt.Status.UNKNOWN, client__isnull=False)
+        Attempt.objects.filter(run_id=run_id, status=Attempt.Status.UNKNOWN)
         .select_related("mailing__message", "mailing__owner", "client")
         .order_by("id")
     )

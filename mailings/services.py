@@ -531,7 +531,7 @@ def run_retry_unknown(*, run: MailingRun, actor: User) -> int:
     if not run.mailing.is_active:
         raise ValidationError(_("This mailing is stopped."))
     with transaction.atomic():
-        count = Attempt.objects.filter(run=run, status=Attempt.Status.UNKNOWN, client__isnull=False).count()
+        count = Attempt.objects.filter(run=run, status=Attempt.Status.UNKNOWN).count()
         if count:
             audit_record(
                 action="mailings.run_unknown_retried",

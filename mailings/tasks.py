@@ -1,12 +1,16 @@
 from celery import shared_task
 
 from mailings import sending
+from mailings.models import MailingRun
 
 
 @shared_task(name="mailings.send_run", acks_late=True, time_limit=3600, soft_time_limit=3500)
 def send_run(run_id: int) -> int:
     """Send one run; attempts are unique per recipient, so a redelivered task sends nothing twice."""
-    run = sending.run_execute(run_id=run_id)
+    try:
+        run = sending.run_execute(run_id=run_id)
+    except MailingRun.DoesNotExist:
+        return 0  # deleted while queued (its owner deleted the account): nothing left to send
     return run.attempts.count()
 
 

@@ -65,7 +65,7 @@ def worker(broker_url):
 
 def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
     blocked = UserFactory(is_blocked=True, blocked_reason="spam", blocked_until=timezone.now() - timedelta(minutes=1))
-    client = Celery(broker=broker_url, backend=broker_url)
+    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
 
     result = client.send_task("core.run_scheduled_job", args=["accounts.lift_expired_blocks"], queue=worker)
 
@@ -91,7 +91,7 @@ def test_real_worker_runs_the_mailing_job_and_records_every_delivery(worker, bro
     mailing.clients.set(
         [Client.objects.create(owner=owner, email=f"reader{n}@example.com", full_name=f"Reader {n}") for n in range(3)]
     )
-    client = Celery(broker=broker_url, backend=broker_url)
+    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
 
     result = client.send_task("core.run_scheduled_job", args=["mailings.send_due_mailings"], queue=worker)
 

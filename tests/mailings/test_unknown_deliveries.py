@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
-from mailings import selectors, sending
+from mailings import selectors, sending, tasks
 from mailings.models import Attempt, Mailing, MailingRun
 from tests.mailings.factories import ClientFactory, MailingFactory
 
@@ -312,3 +312,26 @@ def test_the_mailing_page_shows_unknown_deliveries_per_run(user):
     assert 'id="mailing-unknown"' in page
     assert "1 delivery has an unknown outcome" in page
     assert '<td class="text-warning fw-semibold">1</td>' in page
+
+
+def test_an_unknown_delivery_whose_client_was_deleted_is_skipped_not_sent(mailoutbox):
+    run = run_with(MailingFactory(), unknown=1)
+    attempt = run.attempts.get()
+    attempt.client.delete()
+
+    resent = sending.unknown_attempts_resend(run_id=run.pk)
+
+    attempt.refresh_from_db()
+    assert resent == 0
+    assert mailoutbox == []
+    assert (attempt.client, attempt.status) == (None, Attempt.Status.SKIPPED)
+
+
+def test_a_queued_send_task_whose_run_was_deleted_meanwhile_sends_nothing_and_does_not_fail(mailoutbox):
+    mailing = MailingFactory(recipients=2)
+    run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
+    run_id = run.pk
+    run.delete()
+
+    assert tasks.send_run(run_id) == 0
+    assert mailoutbox == []
