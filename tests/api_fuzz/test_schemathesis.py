@@ -10,7 +10,6 @@ real chats, messages, mailings, orders and articles, not only 404s.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from tests.chat_factories import ChatFactory, MessageFactory, attachment_in
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
 from tests.processes import child_database_env
+from tests.smtp_sink import free_port
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.django_db(transaction=True)]
 
@@ -44,12 +44,6 @@ CHECKS = [
     "response_headers_conformance",
 ]
 UNLIMITED = "1000000/minute"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
@@ -69,7 +63,7 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
 @pytest.fixture
 def live_api(tmp_path: Path) -> Iterator[str]:
     """A ``runserver`` process on this test's database; yields the base URL."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     environment = {
         **os.environ,

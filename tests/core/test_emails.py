@@ -2,7 +2,6 @@
 server, the unsubscribe headers, and the shared unsubscribe footer."""
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
@@ -14,7 +13,7 @@ from core.emails import (
     email_deliver,
     unsubscribe_headers,
 )
-from tests.mailings.conftest import SinkHandler, free_port
+from tests.smtp_sink import SinkHandler, free_port, smtp_server_running, smtp_settings_use
 
 LINK = "https://agora.example/unsubscribe/abc/"
 
@@ -22,17 +21,9 @@ LINK = "https://agora.example/unsubscribe/abc/"
 @pytest.fixture
 def sink(settings):
     handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    try:
+    with smtp_server_running(handler) as port:
+        smtp_settings_use(settings, port)
         yield handler
-    finally:
-        controller.stop()
 
 
 def bulk_email(to: str) -> EmailMultiAlternatives:

@@ -6,25 +6,22 @@ so its attempt must end ``unknown`` — visible, counted, never re-sent by itsel
 chooses to send it again.
 """
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from mailings import selectors, sending, services
 from mailings.models import Attempt, MailingRun
-from tests.mailings.conftest import SinkHandler, free_port
 from tests.mailings.factories import ClientFactory, MailingFactory
 from tests.processes import child_database_env
+from tests.smtp_sink import StallingHandler, smtp_server_running, smtp_settings_use
 
 ROOT = Path(__file__).resolve().parents[2]
 STALLED = "stalled@example.org"
@@ -32,44 +29,12 @@ STALLED = "stalled@example.org"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class StallingHandler(SinkHandler):
-    """The sink, except that the DATA of an email to ``STALLED`` hangs (nothing is recorded) until
-    ``release`` is set — the server has the content but has not answered yet."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-        self.stalls = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if STALLED in {address.lower() for address in envelope.rcpt_tos} and not self.stalls:
-            self.stalls += 1
-            self.stalled.set()
-            while not self.release.is_set():  # polled: blocking here would freeze the server's loop
-                await asyncio.sleep(0.05)
-            return "451 the conversation was cut off"
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def stalling_sink(settings):
-    handler = StallingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    try:
-        yield handler, controller.port
-    finally:
-        handler.release.set()
-        controller.stop()
+    handler = StallingHandler(stalled_address=STALLED)
+    with smtp_server_running(handler) as port:
+        smtp_settings_use(settings, port)
+        yield handler, port
 
 
 def start_sender(mailing_id: int, port: int) -> subprocess.Popen:

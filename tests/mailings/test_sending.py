@@ -15,6 +15,7 @@ from mailings import sending
 from mailings.models import Attempt, Mailing, MailingRun, Unsubscribe
 from tests.factories import UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
+from tests.smtp_sink import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -387,8 +388,6 @@ def test_failures_of_a_stopped_mailing_are_not_retried(smtp_sink):
 
 
 def test_an_unreachable_server_is_recorded_as_failures_to_retry(smtp_sink, settings):
-    from tests.mailings.conftest import free_port
-
     settings.EMAIL_PORT = free_port()  # nobody listens there
     mailing = MailingFactory(recipients=2)
 

@@ -1,20 +1,16 @@
 """The weekly shop newsletter: who gets it, what is in it, one-click unsubscribe, exactly once a week."""
 
-import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
@@ -32,6 +28,7 @@ from shop import newsletter, selectors, services
 from shop.models import CategoryInterest, NewsletterDelivery, Product
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 from tests.processes import child_database_env
+from tests.smtp_sink import SinkHandler, StallingHandler, free_port, smtp_server_running, smtp_settings_use
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
 NEXT_MONDAY = MONDAY + timedelta(days=7)
@@ -373,65 +370,12 @@ def test_the_runner_commits_each_claim_before_the_email_is_sent(catalogue, mailo
 # --- A real SMTP server --------------------------------------------------------------------
 
 
-class SinkHandler:
-    """Records what arrives and counts SMTP sessions; refuses the addresses in ``refused`` with 550."""
-
-    def __init__(self, refused: set[str] | None = None) -> None:
-        self.lock = threading.Lock()
-        self.sessions = 0
-        self.arrivals: list[tuple[list[str], object]] = []
-        self.refused = refused or set()
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        with self.lock:
-            self.sessions += 1
-        return responses
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.lower() in self.refused:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        with self.lock:
-            self.arrivals.append((list(envelope.rcpt_tos), message))
-        return "250 2.0.0 queued"
-
-    def recipients(self) -> list[str]:
-        with self.lock:
-            return sorted(address for recipients, _message in self.arrivals for address in recipients)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _use_smtp(settings, port: int) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-
-
 @pytest.fixture
 def smtp_sink(settings):
     handler = SinkHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    _use_smtp(settings, controller.port)
-    try:
+    with smtp_server_running(handler) as port:
+        smtp_settings_use(settings, port)
         yield handler
-    finally:
-        controller.stop()
 
 
 def test_one_smtp_connection_for_the_whole_job_and_a_refusal_is_recorded_with_the_answer(catalogue, smtp_sink):
@@ -467,7 +411,7 @@ def test_one_smtp_connection_for_the_whole_job_and_a_refusal_is_recorded_with_th
 
 def test_an_unreachable_server_fails_the_job_before_anyone_is_claimed(catalogue, settings):
     subscriber()
-    _use_smtp(settings, _free_port())  # nothing listens there
+    smtp_settings_use(settings, free_port())  # nothing listens there
     with pytest.raises(OSError):
         newsletter.newsletter_send_weekly(now=MONDAY)
     assert not NewsletterDelivery.objects.exists()
@@ -529,37 +473,12 @@ STALLED = "stalled@example.org"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class StallingHandler(SinkHandler):
-    """The sink, except that the DATA of the first email to ``STALLED`` hangs (nothing is recorded)
-    until ``release`` is set: the server has the content but has not answered yet."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-        self.stalls = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        if STALLED in {address.lower() for address in envelope.rcpt_tos} and not self.stalls:
-            self.stalls += 1
-            self.stalled.set()
-            while not self.release.is_set():  # polled: blocking here would freeze the server's loop
-                await asyncio.sleep(0.05)
-            return "451 the conversation was cut off"
-        return await super().handle_DATA(server, session, envelope)
-
-
 @pytest.fixture
 def stalling_sink(settings):
-    handler = StallingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    _use_smtp(settings, controller.port)
-    try:
-        yield handler, controller.port
-    finally:
-        handler.release.set()
-        controller.stop()
+    handler = StallingHandler(stalled_address=STALLED)
+    with smtp_server_running(handler) as port:
+        smtp_settings_use(settings, port)
+        yield handler, port
 
 
 def start_job_runner(port: int) -> subprocess.Popen:
