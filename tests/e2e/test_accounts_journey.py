@@ -203,3 +203,50 @@ def test_blocked_user_sees_the_reason_and_end_date_only_after_the_right_password
     expect(page).to_have_url(f"{server_url}/accounts/login/")
     expect(page.locator("#nav-user")).to_have_count(0)
     shot("02-blocked")
+
+
+def log_in_through_the_form(page, server_url: str, login: str) -> None:
+    page.goto(f"{server_url}/accounts/login/")
+    page.locator("#id_login").fill(login)
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    expect(page).to_have_url(f"{server_url}/")
+
+
+def test_the_devices_page_lists_browsers_and_api_logins_and_signs_the_others_out(page, browser, server_url, shot):
+    user = UserFactory(username="nina.devices", email="nina@example.com")
+    laptop = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    try:
+        # The same account in two browsers (the second by email) and one API client.
+        log_in_through_the_form(page, server_url, "nina.devices")
+        log_in_through_the_form(laptop.new_page(), server_url, "nina@example.com")
+        tokens = page.request.post(
+            f"{server_url}/api/auth/login/", data={"login": "nina.devices", "password": PASSWORD}
+        ).json()
+
+        page.goto(f"{server_url}/accounts/profile/")
+        page.locator("#devices-link").click()
+        expect(page).to_have_url(f"{server_url}/accounts/profile/devices/")
+        rows = page.locator("#devices tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.filter(has_text="this browser")).to_have_count(1)
+        expect(rows.filter(has_text="API client")).to_have_count(1)
+        shot("01-three-devices")
+
+        page.locator("#sign-out-others button[type=submit]").click()
+        expect(page.locator(".alert-success")).to_contain_text("2 other devices are signed out.")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("this browser")
+        shot("02-only-this-browser")
+
+        # The laptop's session and the API's refresh token no longer work; this browser still does.
+        other = laptop.new_page()
+        other.goto(f"{server_url}/accounts/profile/")
+        expect(other).to_have_url(re.compile(r"/accounts/login/\?next="))
+        refreshed = page.request.post(f"{server_url}/api/auth/refresh/", data={"refresh": tokens["refresh"]})
+        assert refreshed.status == 401
+        page.goto(f"{server_url}/accounts/profile/")
+        expect(page).to_have_url(f"{server_url}/accounts/profile/")
+        assert user.active_sessions.count() == 1
+    finally:
+        laptop.close()
