@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 from celery import Celery
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,20 +20,22 @@ from tests.factories import UserFactory
 from tests.processes import child_database_env
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def broker_url() -> str:
+    # This test run's own Redis database (a parallel worker has its own): another worker's tests
+    # clear their cache database between tests, which would wipe a shared broker's queue.
+    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
     try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
         if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {BROKER_URL}: {error}")
-        pytest.skip(f"Redis not reachable at {BROKER_URL}")
-    return BROKER_URL
+            pytest.fail(f"Redis is required but not reachable at {url}: {error}")
+        pytest.skip(f"Redis not reachable at {url}")
+    return url
 
 
 @pytest.fixture

@@ -49,8 +49,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _allow_orm_beside_playwright() -> Iterator[None]:
     """Playwright's sync API keeps an event loop running in the test thread, so Django would refuse
     the tests' own ORM calls (factories, assertions) as "async-unsafe". The live server's requests
-    are synchronous in their own thread. Set only while the browser tests run (they run last), so
-    subprocesses of other tests (``check --deploy``) never inherit it."""
+    are synchronous in their own thread. Set from the first browser test on (they run last; a parallel
+    worker may still run other tests after them, so ``tests/core/test_security.py`` removes it from the
+    environment of its ``check --deploy``)."""
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield
