@@ -344,7 +344,12 @@ ACCOUNTS_DELETE_HOOKS = [
     "chat.services.member_account_deleted",
     "mailings.services.owner_account_deleted",
     "shop.services.customer_account_deleted",
+    "sitestore.services.owner_account_deleted",
 ]
+
+# --- Site store ------------------------------------------------------------------------------
+# Where the templates' file bundles live (one directory per template, each with its site.json).
+SITESTORE_BUNDLES_ROOT = env.str("SITESTORE_BUNDLES_ROOT", default=str(BASE_DIR / "sitestore" / "bundles"))
 
 # --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
 # (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.

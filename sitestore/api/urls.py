@@ -1,0 +1,11 @@
+from rest_framework.routers import SimpleRouter
+
+from sitestore.api import views
+
+router = SimpleRouter()
+router.register("site-templates", views.SiteTemplateViewSet, basename="api-site-template")
+router.register("my-sites", views.MySiteViewSet, basename="api-my-site")
+
+urlpatterns = [
+    *router.urls,
+]
