@@ -1,0 +1,198 @@
+"""The demo sites shipped in sitestore/bundles/: manifests, and the two WSGI apps called directly."""
+
+import importlib.util
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlencode
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.conf import settings
+
+BUNDLES = Path(settings.BASE_DIR) / "sitestore" / "bundles"
+
+
+def load_app(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bundle_{name}", BUNDLES / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def news(tmp_path, monkeypatch) -> Iterator[ModuleType]:
+    """The news app with its SQLite file created in a fresh working directory, as on a first start."""
+    monkeypatch.chdir(tmp_path)
+    module = load_app("news")
+    module.create_database()
+    yield module
+
+
+@pytest.fixture
+def forum(tmp_path, monkeypatch) -> Iterator[ModuleType]:
+    monkeypatch.chdir(tmp_path)
+    module = load_app("forum")
+    module.create_database()
+    yield module
+
+
+def call(
+    app: ModuleType, path: str, *, method: str = "GET", form: dict[str, str] | None = None, prefix: str = ""
+) -> tuple[str, dict[str, str], str]:
+    """One request straight into the WSGI callable: (status, headers, body)."""
+    body = urlencode(form or {}).encode()
+    environ: dict = {
+        "PATH_INFO": path,
+        "REQUEST_METHOD": method,
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "wsgi.input": io.BytesIO(body),
+    }
+    if prefix:
+        environ["HTTP_X_FORWARDED_PREFIX"] = prefix
+    setup_testing_defaults(environ)
+    answer: dict = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    content = b"".join(app.application(environ, start_response)).decode()
+    return answer["status"], answer["headers"], content
+
+
+@pytest.mark.parametrize("name", ["news", "forum", "landing", "portfolio"])
+def test_every_demo_bundle_has_a_manifest_with_a_port_placeholder(name):
+    manifest = json.loads((BUNDLES / name / "site.json").read_text())
+
+    assert manifest["title"]
+    assert "{port}" in manifest["command"]
+    assert "127.0.0.1" in manifest["command"] or manifest["command"][:2] == ["python3", "app.py"]
+    assert manifest["prefix_support"] is True
+
+
+@pytest.mark.parametrize("name", ["landing", "portfolio"])
+def test_static_sites_link_their_files_relatively_so_they_work_under_a_prefix(name):
+    index = (BUNDLES / name / "public" / "index.html").read_text()
+
+    assert 'href="style.css"' in index and 'src="script.js"' in index
+    assert 'href="/' not in index and 'src="/' not in index and "http" not in index.replace("http-equiv", "")
+
+
+def test_news_front_page_lists_the_first_articles(news):
+    status, _, body = call(news, "/")
+
+    assert status == "200 OK"
+    assert "Harbour ferries go electric next spring" in body
+    assert body.count('class="card') == len(news.FIRST_ARTICLES)
+
+
+def test_a_visitor_writes_an_article_and_comments_on_it(news):
+    status, headers, _ = call(
+        news, "/write", method="POST", form={"title": "Bridge reopens", "author": "Ann", "text": "Cars again."}
+    )
+    assert status == "303 See Other"
+    article_path = headers["Location"]
+
+    status, headers, _ = call(news, f"{article_path}/comment", method="POST", form={"author": "Bo", "text": "Finally"})
+    assert status == "303 See Other"
+
+    _, _, front = call(news, "/")
+    _, _, article = call(news, article_path)
+    assert "Bridge reopens" in front
+    assert "Cars again." in article and "Finally" in article and "Bo" in article
+
+
+def test_news_escapes_everything_a_visitor_wrote(news):
+    call(news, "/write", method="POST", form={"title": "<script>x()</script>", "author": '"><b>', "text": "<img>"})
+
+    _, _, front = call(news, "/")
+    _, _, article = call(news, "/article/4")
+    for body in (front, article):
+        assert "<script>x()" not in body and "&lt;script&gt;x()&lt;/script&gt;" in body
+        assert '"><b>' not in body
+    assert "<img>" not in article and "&lt;img&gt;" in article
+
+
+def test_news_refuses_an_empty_comment_and_keeps_nothing(news):
+    status, _, body = call(news, "/article/1/comment", method="POST", form={"author": "Bo", "text": "  "})
+
+    assert status == "400 Bad Request"
+    assert "Please fill in the text." in body
+    with news.connect() as connection:
+        assert connection.execute("SELECT COUNT(*) FROM comment").fetchone()[0] == 0
+
+
+def test_news_links_and_redirects_carry_the_proxy_prefix(news):
+    _, _, body = call(news, "/", prefix="/sites/my/7/live")
+    status, headers, _ = call(
+        news, "/write", method="POST", form={"title": "T", "author": "A", "text": "B"}, prefix="/sites/my/7/live"
+    )
+
+    assert 'href="/sites/my/7/live/style.css"' in body and 'href="/sites/my/7/live/article/3"' in body
+    assert headers["Location"] == "/sites/my/7/live/article/4"
+
+
+def test_a_malformed_prefix_header_is_ignored_not_echoed(news):
+    _, _, body = call(news, "/", prefix='/x"><script>')
+
+    assert "<script>" not in body
+    assert 'href="/style.css"' in body
+
+
+def test_news_answers_404_for_unknown_pages_and_articles(news):
+    assert call(news, "/nothing")[0] == "404 Not Found"
+    assert call(news, "/article/999")[0] == "404 Not Found"
+
+
+def test_a_visitor_opens_a_forum_topic_and_replies(forum):
+    status, headers, _ = call(forum, "/new", method="POST", form={"subject": "Maps", "author": "Ivy", "text": "Which?"})
+    assert status == "303 See Other"
+    topic_path = headers["Location"]
+
+    status, _, _ = call(forum, f"{topic_path}/reply", method="POST", form={"author": "Max", "text": "Paper ones."})
+    assert status == "303 See Other"
+
+    _, _, topics = call(forum, "/")
+    _, _, topic = call(forum, topic_path)
+    assert topics.index("Maps") < topics.index("Welcome to Campfire!")
+    assert "Which?" in topic and "Paper ones." in topic and "Max" in topic
+
+
+def test_the_forum_escapes_everything_a_visitor_wrote(forum):
+    call(forum, "/topic/1/reply", method="POST", form={"author": "<i>eve</i>", "text": "<script>steal()</script>"})
+    call(forum, "/new", method="POST", form={"subject": "<svg onload=x>", "author": "eve", "text": "hi"})
+
+    _, _, topic = call(forum, "/topic/1")
+    _, _, topics = call(forum, "/")
+    assert "<script>steal()" not in topic and "&lt;script&gt;steal()&lt;/script&gt;" in topic
+    assert "<i>eve</i>" not in topic and "&lt;i&gt;eve&lt;/i&gt;" in topic
+    assert "<svg" not in topics and "&lt;svg onload=x&gt;" in topics
+
+
+def test_the_forum_refuses_a_topic_without_a_subject_and_keeps_nothing(forum):
+    status, body = call(forum, "/new", method="POST", form={"subject": "", "author": "a", "text": "b"})[::2]
+
+    assert status == "400 Bad Request"
+    assert "Please fill in the subject." in body
+    with forum.connect() as connection:
+        assert connection.execute("SELECT COUNT(*) FROM topic").fetchone()[0] == len(forum.FIRST_TOPICS)
+
+
+def test_the_forum_refuses_a_too_long_reply(forum):
+    text = "x" * (forum.LIMITS["text"] + 1)
+
+    status, _, body = call(forum, "/topic/1/reply", method="POST", form={"author": "a", "text": text})
+
+    assert status == "400 Bad Request"
+    assert "too long" in body
+
+
+def test_the_forum_keeps_its_links_under_the_proxy_prefix(forum):
+    _, _, body = call(forum, "/topic/1", prefix="/sites/demo/3/live/")
+
+    assert 'action="/sites/demo/3/live/topic/1/reply"' in body
+    assert 'href="/sites/demo/3/live/"' in body
