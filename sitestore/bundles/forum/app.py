@@ -23,6 +23,11 @@ DATABASE = Path("forum.sqlite3")
 STYLE = Path(__file__).with_name("style.css")
 MAX_BODY_BYTES = 64 * 1024
 LIMITS = {"subject": 150, "author": 40, "text": 4000}
+# The brand's flame, drawn inline: emoji fonts are not on every machine.
+FLAME = (
+    '<svg class="flame" viewBox="0 0 24 24" aria-hidden="true">'
+    '<path d="M12 2c1 4 5 6 5 11a5 5 0 0 1-10 0c0-3 2-4 2-7 2 1 3 3 3 5 1-2 1-5 0-9z" fill="#ff922b"/></svg>'
+)
 PREFIX_PATTERN = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
 
 StartResponse = Callable[..., object]
@@ -113,7 +118,7 @@ def page(prefix: str, title: str, body: str) -> str:
 <title>{escape(title)} · Campfire</title>
 <link rel="stylesheet" href="{prefix}/style.css"></head>
 <body><header class="top"><div class="wrap">
-<a class="brand" href="{prefix}/">&#128293; Campfire</a>
+<a class="brand" href="{prefix}/">{FLAME}Campfire</a>
 <a class="button" href="{prefix}/new">New topic</a>
 </div></header>
 <main class="wrap">{body}</main>
