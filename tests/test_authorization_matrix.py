@@ -225,6 +225,18 @@ def _draft_article_kwargs() -> dict:
     return {"pk": article.pk, "slug": article.slug}
 
 
+def _unpublished_site_template_kwargs() -> dict:
+    from tests.sitestore.factories import SiteTemplateFactory
+
+    return {"pk": SiteTemplateFactory(is_published=False).pk}
+
+
+def _someone_elses_site_kwargs() -> dict:
+    from tests.sitestore.factories import UserSiteFactory
+
+    return {"pk": UserSiteFactory().pk}
+
+
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
@@ -279,6 +291,10 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "blog:publish": ("/blog/{slug}/publish/", _draft_article_kwargs, "post"),
     "blog:unpublish": ("/blog/{slug}/unpublish/", _draft_article_kwargs, "post"),
     "api-article-detail": ("/api/articles/{pk}/", _draft_article_kwargs),
+    "api-site-template-detail": ("/api/site-templates/{pk}/", _unpublished_site_template_kwargs),
+    "api-site-template-buy": ("/api/site-templates/{pk}/buy/", _unpublished_site_template_kwargs, "post"),
+    "api-my-site-detail": ("/api/my-sites/{pk}/", _someone_elses_site_kwargs),
+    "api-my-site-download": ("/api/my-sites/{pk}/download/", _someone_elses_site_kwargs),
 }
 
 
