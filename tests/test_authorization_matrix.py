@@ -58,6 +58,12 @@ PUBLIC_ROUTES = {
     "blog:detail",
     "api-article-list",
     "api-article-detail",
+    # The site store's shop window: the store front, the catalogue, published templates and About are
+    # for everyone, like a shop's shelves; the cart, purchases and bought sites need an account.
+    "sitestore:home",
+    "sitestore:catalogue",
+    "sitestore:template",
+    "sitestore:about",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -228,7 +234,8 @@ def _draft_article_kwargs() -> dict:
 def _unpublished_site_template_kwargs() -> dict:
     from tests.sitestore.factories import SiteTemplateFactory
 
-    return {"pk": SiteTemplateFactory(is_published=False).pk}
+    template = SiteTemplateFactory(is_published=False)
+    return {"pk": template.pk, "slug": template.slug}
 
 
 def _someone_elses_site_kwargs() -> dict:
@@ -295,6 +302,9 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-site-template-buy": ("/api/site-templates/{pk}/buy/", _unpublished_site_template_kwargs, "post"),
     "api-my-site-detail": ("/api/my-sites/{pk}/", _someone_elses_site_kwargs),
     "api-my-site-download": ("/api/my-sites/{pk}/download/", _someone_elses_site_kwargs),
+    "sitestore:template": ("/sites/templates/{slug}/", _unpublished_site_template_kwargs),
+    "sitestore:site": ("/sites/my/{pk}/", _someone_elses_site_kwargs),
+    "sitestore:download": ("/sites/my/{pk}/download/", _someone_elses_site_kwargs),
 }
 
 

@@ -366,7 +366,14 @@ HOME_SECTIONS = [
     "blog.sections.SECTION",
 ]
 # (scale=..., stdout=...) demo data for `manage.py fill`, in dependency order.
-DEMO_FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
+DEMO_FILLERS = [
+    "accounts.demo.fill",
+    "sitestore.demo.fill",
+    "shop.demo.fill",
+    "chat.demo.fill",
+    "mailings.demo.fill",
+    "blog.demo.fill",
+]
 
 # --- Messenger ------------------------------------------------------------------------------
 CHAT_ATTACHMENT_TYPES = env.list(

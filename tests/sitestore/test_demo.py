@@ -4,6 +4,7 @@ import importlib.util
 import io
 import json
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlencode
@@ -11,6 +12,12 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+from sitestore import demo
+from sitestore.models import SiteTemplate, UserSite
+from tests.factories import UserFactory
 
 BUNDLES = Path(settings.BASE_DIR) / "sitestore" / "bundles"
 
@@ -196,3 +203,68 @@ def test_the_forum_keeps_its_links_under_the_proxy_prefix(forum):
 
     assert 'action="/sites/demo/3/live/topic/1/reply"' in body
     assert 'href="/sites/demo/3/live/"' in body
+
+
+# --- `fill` ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_bundles(settings) -> Path:
+    """`fill` sells the shipped demo sites, not the tests' tiny one."""
+    settings.SITESTORE_BUNDLES_ROOT = str(BUNDLES)
+    return BUNDLES
+
+
+def run_fill() -> str:
+    out = StringIO()
+    demo.fill(scale=1, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_fill_adds_the_four_demo_templates_with_their_screenshots_once(real_bundles):
+    first = run_fill()
+    second = run_fill()
+
+    templates = {template.slug: template for template in SiteTemplate.objects.all()}
+    assert set(templates) == {entry["slug"] for entry in demo.TEMPLATES}
+    assert {template.kind for template in templates.values()} == {"news", "forum", "landing", "portfolio"}
+    assert all(template.is_published and template.features and template.price for template in templates.values())
+    assert templates["harbor-daily"].screenshots == [
+        "sitestore/screenshots/harbor-daily-1.png",
+        "sitestore/screenshots/harbor-daily-2.png",
+    ]
+    for template in templates.values():
+        assert template.screenshots and all(finders.find(path) for path in template.screenshots)
+        assert (real_bundles / template.bundle / "site.json").is_file()
+    assert "4 templates added" in first and second == ""
+
+
+@pytest.mark.django_db
+def test_fill_keeps_an_operators_changes(real_bundles):
+    run_fill()
+    SiteTemplate.objects.filter(slug="harbor-daily").update(price=1, is_published=False)
+
+    run_fill()
+
+    assert SiteTemplate.objects.get(slug="harbor-daily").price == 1
+
+
+@pytest.mark.django_db
+def test_fill_gives_alice_one_news_site_once(real_bundles):
+    alice = UserFactory(username="alice")
+
+    run_fill()
+    run_fill()
+
+    site = UserSite.objects.get(owner=alice)
+    assert site.name == "News (1)" and site.template.slug == "harbor-daily"
+    assert (Path(settings.PRIVATE_MEDIA_ROOT) / site.directory / "app.py").is_file()
+
+
+@pytest.mark.django_db
+def test_the_fill_command_runs_the_site_store_filler(real_bundles):
+    out = StringIO()
+    call_command("fill", stdout=out)
+
+    assert SiteTemplate.objects.filter(is_published=True).count() >= 4
