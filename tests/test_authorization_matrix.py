@@ -244,6 +244,12 @@ def _someone_elses_site_kwargs() -> dict:
     return {"pk": UserSiteFactory().pk}
 
 
+def _someone_elses_thread_kwargs() -> dict:
+    from tests.sitestore.factories import ThreadMessageFactory
+
+    return {"pk": ThreadMessageFactory().thread_id}
+
+
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
@@ -305,6 +311,11 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "sitestore:template": ("/sites/templates/{slug}/", _unpublished_site_template_kwargs),
     "sitestore:site": ("/sites/my/{pk}/", _someone_elses_site_kwargs),
     "sitestore:download": ("/sites/my/{pk}/download/", _someone_elses_site_kwargs),
+    "sitestore:thread": ("/sites/feedback/threads/{pk}/", _someone_elses_thread_kwargs),
+    "sitestore:thread-close": ("/sites/feedback/threads/{pk}/close/", _someone_elses_thread_kwargs, "post"),
+    "api-feedback-thread-detail": ("/api/feedback/threads/{pk}/", _someone_elses_thread_kwargs),
+    "api-feedback-thread-reply": ("/api/feedback/threads/{pk}/reply/", _someone_elses_thread_kwargs, "post"),
+    "api-feedback-thread-close": ("/api/feedback/threads/{pk}/close/", _someone_elses_thread_kwargs, "post"),
 }
 
 

@@ -352,6 +352,11 @@ ACCOUNTS_DELETE_HOOKS = [
 # --- Site store ------------------------------------------------------------------------------
 # Where the templates' file bundles live (one directory per template, each with its site.json).
 SITESTORE_BUNDLES_ROOT = env.str("SITESTORE_BUNDLES_ROOT", default=str(BASE_DIR / "sitestore" / "bundles"))
+# The FAQ bot answers when its best match covers at least this share (0–1) of the question;
+# below it, it offers to pass the question to the developers.
+SITESTORE_BOT_THRESHOLD = env.float("SITESTORE_BOT_THRESHOLD", default=0.3)
+# Who receives users' questions to the developers (comma-separated); empty: every active staff account.
+SITESTORE_DEVELOPERS_EMAIL = env.list("SITESTORE_DEVELOPERS_EMAIL", default=[])
 
 # --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
 # (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.
@@ -369,6 +374,7 @@ HOME_SECTIONS = [
 DEMO_FILLERS = [
     "accounts.demo.fill",
     "sitestore.demo.fill",
+    "sitestore.faq_demo.faq_fill",
     "shop.demo.fill",
     "chat.demo.fill",
     "mailings.demo.fill",
