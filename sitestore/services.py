@@ -3,10 +3,11 @@
 import logging
 import shutil
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,113 @@ from sitestore.models import SiteTemplate, StageChange, TemplateCartItem, UserSi
 logger = logging.getLogger(__name__)
 
 STAGE_ORDER: list[str] = list(UserSite.Stage.values)
+
+
+# --- Templates (admin) ---------------------------------------------------------------------
+
+TEMPLATE_FIELDS = (
+    "name",
+    "slug",
+    "kind",
+    "about",
+    "explanation",
+    "price",
+    "features",
+    "screenshots",
+    "bundle",
+    "is_published",
+)
+
+
+def _template_changes(template: SiteTemplate, data: dict[str, Any]) -> list[str]:
+    """Apply ``data`` in memory and validate it; a published template needs a sound bundle."""
+    unknown = set(data) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    for name, value in data.items():
+        setattr(template, name, value)
+    template.full_clean()
+    if template.is_published:
+        problems = selectors.template_bundle_problems(template)
+        if problems:
+            raise ValidationError({"bundle": problems})
+    return list(data)
+
+
+def template_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> SiteTemplate:
+    template = SiteTemplate()
+    fields = _template_changes(template, data)
+    with transaction.atomic():
+        template.save()
+        audit_record(
+            action="sitestore.template_created",
+            actor=actor,
+            target=template,
+            request=request,
+            details={"fields": fields},
+        )
+    return template
+
+
+def template_update(
+    *, template: SiteTemplate, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None
+) -> SiteTemplate:
+    with transaction.atomic():
+        current = SiteTemplate.objects.select_for_update().get(pk=template.pk)
+        fields = _template_changes(current, data)
+        if fields:
+            current.save(update_fields=[*fields, "updated_at"])
+            audit_record(
+                action="sitestore.template_updated",
+                actor=actor,
+                target=current,
+                request=request,
+                details={"fields": fields},
+            )
+    template.refresh_from_db()
+    return template
+
+
+def template_delete(*, template: SiteTemplate, actor: User | None, request: HttpRequest | None = None) -> None:
+    """Delete a template nobody bought; one with sold sites is refused (the sites are built on it)."""
+    with transaction.atomic():
+        if UserSite.objects.filter(template=template).exists():
+            raise ValidationError(_("“%(name)s” has been bought; unpublish it instead.") % {"name": template.name})
+        audit_record(
+            action="sitestore.template_deleted",
+            actor=actor,
+            target=template,
+            request=request,
+            details={"name": template.name},
+        )
+        template.delete()
+
+
+def templates_set_published(
+    *, templates: QuerySet[SiteTemplate], published: bool, actor: User | None, request: HttpRequest | None = None
+) -> tuple[int, dict[str, list[str]]]:
+    """Publish or unpublish templates; returns how many changed and, by name, why the others were refused.
+
+    A template is published only when its bundle is sound, so nobody can buy or run a broken site.
+    """
+    refused: dict[str, list[str]] = {}
+    with transaction.atomic():
+        ids = []
+        for template in templates.select_for_update().exclude(is_published=published):
+            problems = selectors.template_bundle_problems(template) if published else []
+            if problems:
+                refused[template.name] = problems
+            else:
+                ids.append(template.pk)
+        if ids:
+            SiteTemplate.objects.filter(pk__in=ids).update(is_published=published, updated_at=timezone.now())
+            audit_record(
+                action="sitestore.templates_published" if published else "sitestore.templates_unpublished",
+                actor=actor,
+                request=request,
+                details={"templates": ids},
+            )
+    return len(ids), refused
 
 
 # --- Template cart -------------------------------------------------------------------------
@@ -139,6 +247,22 @@ def template_cart_checkout(*, user: User, request: HttpRequest | None = None) ->
 # --- Stages --------------------------------------------------------------------------------
 
 
+def stage_move_refusal(*, from_stage: str, to_stage: str, reopen: bool) -> str | None:
+    """Why a site may not move between these stages, or None when it may (forms check it early too)."""
+    if to_stage not in STAGE_ORDER:
+        return _("Choose a valid stage.")
+    from_index, to_index = STAGE_ORDER.index(from_stage), STAGE_ORDER.index(to_stage)
+    to_label = UserSite.Stage(to_stage).label
+    if to_index == from_index:
+        return _("The site is already at the stage “%(stage)s”.") % {"stage": to_label}
+    if to_index < from_index and not reopen:
+        return _("A site only moves forward; reopen it to move it back to “%(stage)s”.") % {"stage": to_label}
+    if to_index > from_index + 1:
+        next_label = UserSite.Stage(STAGE_ORDER[from_index + 1]).label
+        return _("A site moves one stage at a time: the next stage is “%(stage)s”.") % {"stage": next_label}
+    return None
+
+
 def site_stage_move(
     *,
     site: UserSite,
@@ -155,32 +279,14 @@ def site_stage_move(
     """
     if actor is None or not actor.is_staff:
         raise ValidationError(_("Only staff can change the stage of a site."))
-    if to_stage not in STAGE_ORDER:
-        raise ValidationError({"stage": [_("Choose a valid stage.")]})
     with transaction.atomic():
         current = UserSite.objects.select_for_update().select_related("owner").get(pk=site.pk)
         from_stage = current.stage
+        refusal = stage_move_refusal(from_stage=from_stage, to_stage=to_stage, reopen=reopen)
+        if refusal:
+            raise ValidationError({"stage": [refusal]})
         from_index, to_index = STAGE_ORDER.index(from_stage), STAGE_ORDER.index(to_stage)
         to_label = UserSite.Stage(to_stage).label
-        if to_index == from_index:
-            raise ValidationError({"stage": [_("The site is already at the stage “%(stage)s”.") % {"stage": to_label}]})
-        if to_index < from_index and not reopen:
-            raise ValidationError(
-                {
-                    "stage": [
-                        _("A site only moves forward; reopen it to move it back to “%(stage)s”.") % {"stage": to_label}
-                    ]
-                }
-            )
-        if to_index > from_index + 1:
-            next_label = UserSite.Stage(STAGE_ORDER[from_index + 1]).label
-            raise ValidationError(
-                {
-                    "stage": [
-                        _("A site moves one stage at a time: the next stage is “%(stage)s”.") % {"stage": next_label}
-                    ]
-                }
-            )
         current.stage = to_stage
         current.save(update_fields=["stage", "updated_at"])
         change = StageChange.objects.create(
