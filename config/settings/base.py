@@ -318,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "MailingStatusEnum": "mailings.models.Mailing.Status",
         "MailingRunStatusEnum": "mailings.models.MailingRun.Status",
         "AttemptStatusEnum": "mailings.models.Attempt.Status",
+        "ThreadStatusEnum": "sitestore.models.Thread.Status",
     },
 }
 
