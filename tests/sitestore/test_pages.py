@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from sitestore.models import SiteTemplate, TemplateCartItem, UserSite
 from sitestore.services import template_buy
@@ -290,3 +290,18 @@ def test_a_visitor_is_sent_to_log_in_for_a_download(client):
     response = client.get(reverse("sitestore:download", args=[site.pk]))
 
     assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_try_live_demo_is_a_post_form_for_signed_in_users_only(signed_in, client):
+    template = SiteTemplateFactory()
+    try:
+        action = reverse("sitestore:demo-run", args=[template.pk])
+    except NoReverseMatch:
+        pytest.skip("the live previews are not installed")
+    page = reverse("sitestore:template", args=[template.slug])
+
+    signed_in_body = signed_in.get(page).content.decode()
+    visitor_body = client.get(page).content.decode()
+
+    assert f'<form method="post" action="{action}" id="demo-run-form">' in signed_in_body
+    assert 'id="try-demo"' not in visitor_body
