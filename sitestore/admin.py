@@ -28,7 +28,8 @@ class SiteTemplateAdminForm(forms.ModelForm):
         fields = list(services.TEMPLATE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # The service refuses it too; checking here puts the message beside the field.
         if cleaned.get("is_published") and cleaned.get("bundle"):
             problems = selectors.template_bundle_problems(SiteTemplate(bundle=cleaned["bundle"]))
@@ -113,7 +114,7 @@ class SiteTemplateAdmin(admin.ModelAdmin):
 class StageChangeInline(admin.TabularInline):
     model = StageChange
     fields = ["created_at", "from_stage", "to_stage", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "from_stage", "to_stage", "actor", "note"]
     extra = 0
     can_delete = False
     verbose_name_plural = _("stage history")
@@ -137,7 +138,8 @@ class UserSiteAdminForm(forms.ModelForm):
         fields: list[str] = []
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("move_to") and self.instance.pk:
             refusal = services.stage_move_refusal(
                 from_stage=self.instance.stage, to_stage=cleaned["move_to"], reopen=bool(cleaned.get("reopen"))
@@ -158,7 +160,7 @@ class UserSiteAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "template"]
     readonly_fields = ["name", "owner", "template", "about", "stage", "started_at", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": readonly_fields}),
+        (None, {"fields": ["name", "owner", "template", "about", "stage", "started_at", "created_at", "updated_at"]}),
         (_("Stage"), {"fields": ["move_to", "reopen", "note"]}),
     ]
     inlines = [StageChangeInline]
