@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -526,14 +525,12 @@ def previews_shutdown() -> int:
     return _host_previews_end("server shutdown")
 
 
-def preview_summary(preview: Preview | None, *, url: str) -> dict[str, Any]:
-    """What the API and the page show of a preview: ``{status, url, expires_at}``."""
-    if preview is None:
-        return {"status": Preview.Status.STOPPED.value, "url": None, "expires_at": None}
-    running = preview.status == Preview.Status.RUNNING
-    return {
-        "status": preview.status,
-        "url": url if running else None,
-        "expires_at": preview.expires_at if running else None,
-        "error": preview.error if preview.status == Preview.Status.FAILED else "",
-    }
+def preview_current(
+    *, user: User, site: UserSite | None = None, template: SiteTemplate | None = None
+) -> Preview | None:
+    """The user's starting or running preview of this site (or template demo), if any."""
+    return (
+        Preview.objects.filter(owner=user, site=site, template=template, status__in=Preview.ACTIVE_STATUSES)
+        .order_by("-started_at")
+        .first()
+    )

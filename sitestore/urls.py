@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sitestore import feedback_views, views
+from sitestore import feedback_views, preview_views, proxy, views
 
 app_name = "sitestore"
 
