@@ -3,11 +3,17 @@
 import importlib.util
 import io
 import json
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 from types import ModuleType
+from urllib.error import HTTPError
 from urllib.parse import urlencode
+from urllib.request import Request, urlopen
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -268,3 +274,66 @@ def test_the_fill_command_runs_the_site_store_filler(real_bundles):
     call_command("fill", stdout=out)
 
     assert SiteTemplate.objects.filter(is_published=True).count() >= 4
+
+
+# --- The demo sites as processes, the way a preview starts them ----------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def started(tmp_path):
+    """``started("forum")``: the bundle copied into a fresh directory and its manifest's command running
+    there on a free port; the process is stopped and reaped at the end of the test."""
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str) -> tuple[str, Path]:
+        workdir = tmp_path / name
+        shutil.copytree(BUNDLES / name, workdir)
+        port = free_port()
+        manifest = json.loads((workdir / "site.json").read_text())
+        command = [part.replace("{port}", str(port)) for part in manifest["command"]]
+        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return f"http://127.0.0.1:{port}", workdir
+            except OSError:
+                assert process.poll() is None, "the site exited at start"
+                time.sleep(0.1)
+        raise AssertionError("the site did not start listening")
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=5)
+
+
+@pytest.mark.parametrize("name", ["news", "forum"])
+def test_a_dynamic_demo_site_starts_creates_its_database_and_takes_a_post(started, name):
+    url, workdir = started(name)
+    path = {"news": "/article/1/comment", "forum": "/topic/1/reply"}[name]
+
+    with urlopen(url + "/") as response:
+        assert response.status == 200
+    request = Request(url + path, data=urlencode({"author": "Ann", "text": "Live!"}).encode(), method="POST")
+    with urlopen(request) as response:  # follows the 303 to the page with the new post
+        assert "Live!" in response.read().decode()
+    assert (workdir / f"{name}.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("name", ["landing", "portfolio"])
+def test_a_static_demo_site_serves_its_public_files_only(started, name):
+    url, _workdir = started(name)
+
+    with urlopen(url + "/") as page, urlopen(url + "/style.css") as style:
+        assert page.status == 200 and style.status == 200
+    with pytest.raises(HTTPError) as refused:
+        urlopen(url + "/site.json")
+    assert refused.value.code == 404
