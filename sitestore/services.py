@@ -176,21 +176,23 @@ def _next_site_name(*, owner: User, kind: str) -> str:
     return f"{SiteTemplate.Kind(kind).label} ({number})"
 
 
-def _sites_create(
-    *, user: User, templates: list[SiteTemplate], request: HttpRequest | None, from_cart: bool
-) -> list[UserSite]:
+def _sites_create(*, user: User, templates: list[SiteTemplate] | None, request: HttpRequest | None) -> list[UserSite]:
     """Buy every template or none: rows, purchase counts and copied files all go together.
 
-    The files are copied inside the transaction; when anything fails, the directories made so far
-    are removed again before the error propagates.
+    ``templates=None`` buys the user's cart, read under the buyer's lock so that a double submit
+    buys it once. The files are copied inside the transaction; when anything fails, the
+    directories made so far are removed again before the error propagates.
     """
-    if not templates:
-        raise ValidationError({"cart": [_("Your template cart is empty.")]})
     made: list[Path] = []
     try:
         with transaction.atomic():
             # One purchase at a time per buyer, so two purchases never get the same "<Kind> (n)".
             User.objects.select_for_update().filter(pk=user.pk).first()
+            from_cart = templates is None
+            if templates is None:
+                templates = [item.template for item in selectors.cart_items_of(user)]
+            if not templates:
+                raise ValidationError({"cart": [_("Your template cart is empty.")]})
             sites = []
             for template in templates:
                 current = _template_for_sale(template)
@@ -235,13 +237,12 @@ def _sites_create(
 
 def template_buy(*, user: User, template: SiteTemplate, request: HttpRequest | None = None) -> UserSite:
     """Buy one template at once: a new ``UserSite`` with its own copy of the template's files."""
-    return _sites_create(user=user, templates=[template], request=request, from_cart=False)[0]
+    return _sites_create(user=user, templates=[template], request=request)[0]
 
 
 def template_cart_checkout(*, user: User, request: HttpRequest | None = None) -> list[UserSite]:
     """Buy everything in the user's template cart, all or nothing; the cart is emptied on success."""
-    templates = [item.template for item in TemplateCartItem.objects.filter(user=user).select_related("template")]
-    return _sites_create(user=user, templates=templates, request=request, from_cart=True)
+    return _sites_create(user=user, templates=None, request=request)
 
 
 # --- Stages --------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Buying templates: one at once or the whole cart, all or nothing, each with its own copy of the files."""
 
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 
+from accounts import services as account_services
 from core.models import AuditEvent
 from sitestore import selectors, services
 from sitestore.models import SiteTemplate, TemplateCartItem, UserSite
@@ -208,3 +211,90 @@ def test_deleting_an_account_removes_its_sites_files_once_it_commits(django_capt
 
     assert not mine_directory.exists()
     assert site_files(theirs)
+
+
+def test_deleting_an_account_takes_its_sites_rows_and_files_and_keeps_the_templates(
+    password, django_capture_on_commit_callbacks
+):
+    owner = UserFactory()
+    template = SiteTemplateFactory()
+    services.template_cart_add(user=owner, template=SiteTemplateFactory())
+    site = services.template_buy(user=owner, template=template)
+    directory = selectors.site_directory(site)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.user_delete(user=owner, password=password)
+
+    assert not UserSite.objects.exists()
+    assert not TemplateCartItem.objects.exists()
+    assert not directory.exists()
+    assert SiteTemplate.objects.filter(pk=template.pk).exists()
+
+
+# --- Concurrency (PostgreSQL) ----------------------------------------------------------------
+
+
+def run_together(*calls) -> list[object]:
+    """Run the calls in threads released at once; each outcome is a result or the raised error."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = []
+
+    def run(call) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(call())
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; real concurrent purchases are tested on PostgreSQL")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_concurrent_double_submit_of_the_template_cart_buys_it_once():
+    needs_postgresql()
+    buyer = UserFactory()
+    template = SiteTemplateFactory()
+    TemplateCartItemFactory(user=buyer, template=template)
+
+    outcomes = run_together(
+        lambda: services.template_cart_checkout(user=buyer), lambda: services.template_cart_checkout(user=buyer)
+    )
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["ValidationError", "list"]
+    assert UserSite.objects.count() == 1
+    template.refresh_from_db()
+    assert template.purchases == 1
+    assert len(list(sites_root().iterdir())) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_purchases_are_all_counted_and_named_apart():
+    needs_postgresql()
+    buyer, other = UserFactory(), UserFactory()
+    template = SiteTemplateFactory(kind=SiteTemplate.Kind.NEWS)
+
+    outcomes = run_together(
+        *[lambda: services.template_buy(user=buyer, template=template) for _ in range(3)],
+        lambda: services.template_buy(user=other, template=template),
+    )
+
+    assert all(isinstance(outcome, UserSite) for outcome in outcomes), outcomes
+    template.refresh_from_db()
+    assert template.purchases == 4
+    assert sorted(UserSite.objects.filter(owner=buyer).values_list("name", flat=True)) == [
+        "News (1)",
+        "News (2)",
+        "News (3)",
+    ]
