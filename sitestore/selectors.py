@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from core.parsing import id_or_404
 from sitestore.models import Preview, SiteTemplate, StageChange, TemplateCartItem, UserSite
 
 # Bytes read from a file at a time while zipping: the stream never holds more than about this much.
@@ -102,7 +103,7 @@ def sites_of(user: User) -> QuerySet[UserSite]:
 
 def site_of(user: User, site_id: object) -> UserSite:
     """One of the user's own sites; 404 for anyone else's (no existence leak) and for bad ids."""
-    return get_object_or_404(sites_of(user), pk=site_id)
+    return get_object_or_404(sites_of(user), pk=id_or_404(site_id))
 
 
 def site_history(site: UserSite) -> QuerySet[StageChange]:
