@@ -12,12 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.types import account_of
+from core.admin import ReadOnlyAdmin
 from sitestore import (
     feedback_admin,  # noqa: F401  registers FAQ entries, bot conversations and developer threads
     selectors,
     services,
 )
-from sitestore.models import SiteTemplate, StageChange, UserSite
+from sitestore.models import SiteTemplate, StageChange, TemplateCartItem, UserSite
 
 # --- Templates -----------------------------------------------------------------------------
 
@@ -214,3 +215,23 @@ class UserSiteAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reopen selected sites: back one stage"), permissions=["change"])
     def reopen_one_back(self, request: HttpRequest, queryset: QuerySet[UserSite]) -> None:
         self._move(request, queryset, step=-1)
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(ReadOnlyAdmin):
+    """The stage history of every site: written only by stage moves."""
+
+    list_display = ["created_at", "site", "from_stage", "to_stage", "actor"]
+    list_filter = ["to_stage", "created_at"]
+    search_fields = ["site__name", "site__owner__username", "actor__username", "note"]
+    list_select_related = ["site", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(TemplateCartItem)
+class TemplateCartItemAdmin(ReadOnlyAdmin):
+    """What users have put in their template carts (they change them themselves)."""
+
+    list_display = ["created_at", "user", "template"]
+    search_fields = ["user__username", "template__name"]
+    list_select_related = ["user", "template"]

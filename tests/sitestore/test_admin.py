@@ -5,7 +5,12 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from sitestore.models import SiteTemplate, StageChange, UserSite
-from tests.sitestore.factories import SiteTemplateFactory, StageChangeFactory, UserSiteFactory
+from tests.sitestore.factories import (
+    SiteTemplateFactory,
+    StageChangeFactory,
+    TemplateCartItemFactory,
+    UserSiteFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +211,13 @@ def test_sites_cannot_be_added_or_deleted_in_the_admin(staff):
     assert staff.get(reverse("admin:sitestore_usersite_add")).status_code == 403
     assert staff.post(reverse("admin:sitestore_usersite_delete", args=[site.pk]), {"post": "yes"}).status_code == 403
     assert UserSite.objects.filter(pk=site.pk).exists()
+
+
+def test_the_stage_history_and_template_carts_are_read_only_lists(staff):
+    change = StageChangeFactory()
+    item = TemplateCartItemFactory()
+
+    for model, obj in [("stagechange", change), ("templatecartitem", item)]:
+        assert staff.get(reverse(f"admin:sitestore_{model}_changelist")).status_code == 200
+        assert staff.get(reverse(f"admin:sitestore_{model}_change", args=[obj.pk])).status_code == 200
+        assert staff.get(reverse(f"admin:sitestore_{model}_add")).status_code == 403
