@@ -482,3 +482,20 @@ def test_faq_demo_fills_both_languages_once():
     faq_fill()
     assert FaqEntry.objects.count() == len(FAQ_ENTRIES)
     assert set(FaqEntry.objects.values_list("language", flat=True)) == {"en", "ru"}
+
+
+def test_feedback_page_and_bot_api_cost_the_same_queries_for_any_conversation_length(
+    client, user, user_api_client, django_assert_max_num_queries
+):
+    client.force_login(user)
+    BotMessageFactory(user=user)
+    client.get(reverse("sitestore:feedback"))  # the session's first request notes the device
+    with CaptureQueriesContext(connection) as page_queries:
+        client.get(reverse("sitestore:feedback"))
+    with CaptureQueriesContext(connection) as api_queries:
+        user_api_client.get("/api/feedback/bot/")
+    BotMessageFactory.create_batch(30, user=user)
+    with django_assert_max_num_queries(len(page_queries.captured_queries)):
+        client.get(reverse("sitestore:feedback"))
+    with django_assert_max_num_queries(len(api_queries.captured_queries)):
+        assert len(user_api_client.get("/api/feedback/bot/").json()["results"]) == 31
