@@ -326,7 +326,13 @@ def owner_account_deleted(*, user: User) -> None:
     by cascade; only the copied files live outside the database.
     """
     # Previews: their processes must be stopped here too, before the rows cascade away.
-    directories = [selectors.site_directory(site) for site in UserSite.objects.filter(owner=user)]
+    directories = []
+    for site in UserSite.objects.filter(owner=user).exclude(directory=""):
+        try:
+            directories.append(selectors.site_directory(site))
+        except ValueError:
+            # A record pointing outside the sites' root is never followed, even to delete it.
+            logger.warning("Site %s has a directory outside the sites root; left alone.", site.pk)
 
     def remove() -> None:
         for directory in directories:

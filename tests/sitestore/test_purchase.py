@@ -13,7 +13,7 @@ from core.models import AuditEvent
 from sitestore import selectors, services
 from sitestore.models import SiteTemplate, TemplateCartItem, UserSite
 from tests.factories import UserFactory
-from tests.sitestore.factories import SiteTemplateFactory, TemplateCartItemFactory
+from tests.sitestore.factories import SiteTemplateFactory, TemplateCartItemFactory, UserSiteFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -298,3 +298,19 @@ def test_concurrent_purchases_are_all_counted_and_named_apart():
         "News (2)",
         "News (3)",
     ]
+
+
+def test_deleting_an_account_whose_site_records_name_no_usable_directory_removes_nothing_else(
+    password, tmp_path, django_capture_on_commit_callbacks
+):
+    owner = UserFactory()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    UserSiteFactory(owner=owner, directory="")
+    UserSiteFactory(owner=owner, directory="../outside/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.user_delete(user=owner, password=password)
+
+    assert not UserSite.objects.exists()
+    assert outside.is_dir()
