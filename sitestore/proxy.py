@@ -1,10 +1,11 @@
 """The owner-only, sandboxed proxy to a running preview (``/sites/my/<id>/live/…``, ``/sites/demo/<id>/live/…``).
 
-Who may pass: the preview's owner, signed in by session (the browser) or by the API's bearer token,
-or the owner's browser carrying the preview's own admission cookie. A sandboxed page has an opaque origin,
-so the browser sends it no ``SameSite=Lax`` session cookie; the admission (set on the owner's first,
-session-authenticated visit) is ``SameSite=None``, ``HttpOnly``, scoped to this preview's path and
-bound to the owner's session, so a copied URL opens nothing and the site's scripts never see it.
+Who may pass: the preview's owner, signed in by session (the browser) or by the API's bearer token.
+A sandboxed page has an opaque origin, so the browser sends none of the platform's cookies with its
+own requests (its styles, scripts, forms). A browser visit is therefore sent on to an admission
+path, ``…/live/~<admission>/…``: the admission is an HMAC of the preview's run (pid start time)
+and the owner's address, so it dies when the preview stops, and a copied URL opens nothing
+elsewhere; the copy without it asks for the owner's session.
 
 What passes: every method, path and query; the request body streamed (up to ``SITE_PREVIEW_MAX_BODY_MB``);
 the response streamed. Hop-by-hop headers, the platform's ``Cookie`` and ``Authorization`` never
@@ -14,18 +15,17 @@ cannot act as the signed-in user.
 """
 
 import http.client
+import re
 from collections.abc import Iterator
 from http.cookies import CookieError, SimpleCookie
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
-from django.core import signing
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
@@ -33,10 +33,11 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.api.authentication import JWTAuthentication
 from accounts.models import User
+from core.request_info import client_ip
 from sitestore import selectors
 from sitestore.models import Preview, SiteTemplate
 
-SANDBOX_POLICY = "sandbox allow-scripts allow-forms; frame-ancestors 'self'"
+SANDBOX_POLICY = "sandbox allow-scripts allow-forms"
 # RFC 9110 §7.6.1, plus what only the proxy itself may set.
 HOP_BY_HOP = frozenset(
     {
@@ -72,8 +73,8 @@ RESPONSE_HEADERS_DROPPED = HOP_BY_HOP | {
 }
 # The site's cookies travel under this prefix on the platform's origin; only these go back to it.
 SITE_COOKIE_PREFIX = "preview_site_"
-ADMISSION_COOKIE = "agora_preview_admission"
 ADMISSION_SALT = "sitestore.preview-admission"
+ADMISSION_PATTERN = re.compile(r"^~([0-9a-f]{32})(?:/(.*))?$", re.DOTALL)
 CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT = 30
 
@@ -89,30 +90,14 @@ def live_url(preview: Preview) -> str:
     return live_prefix(preview) + "/"
 
 
-def _admission_value(request: HttpRequest, preview: Preview) -> str:
-    """The admission: which preview, for whom, and the owner's session (signed, not secret from its owner)."""
-    return signing.dumps(
-        {"preview": preview.pk, "user": preview.owner_id, "session": request.session.session_key or ""},
-        salt=ADMISSION_SALT,
-    )
+def admission(request: HttpRequest, preview: Preview) -> str:
+    """The preview run's admission for this client address (see the module's docstring)."""
+    run = f"{preview.pk}:{preview.process_started_at}:{preview.owner_id}:{client_ip(request)}"
+    return salted_hmac(ADMISSION_SALT, run, algorithm="sha256").hexdigest()[:32]
 
 
-def _admission_user(request: HttpRequest, preview: Preview) -> User | None:
-    """The owner, when the request carries a valid admission for this running preview and the session it was
-    given to is still signed in as the owner (signing out ends the admission)."""
-    raw = request.COOKIES.get(ADMISSION_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = signing.loads(raw, salt=ADMISSION_SALT, max_age=settings.SITE_PREVIEW_TTL + 60)
-    except signing.BadSignature:
-        return None
-    if data.get("preview") != preview.pk or data.get("user") != preview.owner_id or not data.get("session"):
-        return None
-    session = import_module(settings.SESSION_ENGINE).SessionStore(data["session"])
-    if session.get(SESSION_KEY) != str(preview.owner_id):
-        return None
-    return User.objects.filter(pk=preview.owner_id, is_active=True).first()
+def admitted_prefix(request: HttpRequest, preview: Preview) -> str:
+    return f"{live_prefix(preview)}/~{admission(request, preview)}"
 
 
 def _viewer(request: HttpRequest) -> User | None:
@@ -151,7 +136,7 @@ def _upstream_address(preview: Preview) -> str:
     return "127.0.0.1" if preview.host == settings.SITE_PREVIEW_HOST else preview.host
 
 
-def _request_headers(request: HttpRequest, preview: Preview) -> list[tuple[str, str]]:
+def _request_headers(request: HttpRequest, preview: Preview, prefix: str) -> list[tuple[str, str]]:
     headers = []
     for key, value in request.META.items():
         if key.startswith("HTTP_"):
@@ -160,7 +145,7 @@ def _request_headers(request: HttpRequest, preview: Preview) -> list[tuple[str, 
                 headers.append((name, value))
     headers += [
         ("host", f"127.0.0.1:{preview.port}"),
-        ("x-forwarded-prefix", live_prefix(preview)),
+        ("x-forwarded-prefix", prefix),
         ("x-forwarded-host", request.get_host()),
         ("x-forwarded-proto", request.scheme or "http"),
     ]
@@ -177,18 +162,17 @@ def _request_headers(request: HttpRequest, preview: Preview) -> list[tuple[str, 
     return headers
 
 
-def _location(value: str, preview: Preview) -> str:
+def _location(value: str, preview: Preview, prefix: str) -> str:
     """A redirect of the site stays inside the preview's prefix."""
     own_origin = f"http://127.0.0.1:{preview.port}"
     if value.startswith(own_origin):
         value = value[len(own_origin) :] or "/"
-    prefix = live_prefix(preview)
     if value.startswith("/") and not value.startswith("//") and not value.startswith(prefix + "/"):
         return prefix + value
     return value
 
 
-def _site_cookies_copy(answer: http.client.HTTPResponse, response: HttpResponseBase, preview: Preview) -> None:
+def _site_cookies_copy(answer: http.client.HTTPResponse, response: HttpResponseBase, prefix: str) -> None:
     """The site's cookies, renamed and kept to the preview's path (they can neither replace nor read ours)."""
     jar: SimpleCookie = SimpleCookie()
     for header in answer.msg.get_all("Set-Cookie") or []:
@@ -201,7 +185,7 @@ def _site_cookies_copy(answer: http.client.HTTPResponse, response: HttpResponseB
             SITE_COOKIE_PREFIX + name,
             morsel.value,
             max_age=int(morsel["max-age"]) if str(morsel["max-age"]).isdigit() else None,
-            path=live_prefix(preview) + "/",
+            path=prefix + "/",
             httponly=bool(morsel["httponly"]),
             # Sent back from the sandboxed (opaque-origin) page only as a cross-site cookie.
             samesite="None",
@@ -228,7 +212,7 @@ def _body_chunks(request: HttpRequest, length: int) -> Iterator[bytes]:
         yield chunk
 
 
-def forward(request: HttpRequest, preview: Preview, path: str) -> HttpResponseBase:
+def forward(request: HttpRequest, preview: Preview, path: str, *, prefix: str) -> HttpResponseBase:
     """Pass the request to the preview's process and stream its answer back, sandboxed."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -242,7 +226,7 @@ def forward(request: HttpRequest, preview: Preview, path: str) -> HttpResponseBa
     upstream = http.client.HTTPConnection(_upstream_address(preview), preview.port, timeout=UPSTREAM_TIMEOUT)
     try:
         upstream.putrequest(request.method or "GET", target, skip_host=True, skip_accept_encoding=True)
-        for name, value in _request_headers(request, preview):
+        for name, value in _request_headers(request, preview, prefix):
             upstream.putheader(name, value)
         if length or request.method in ("POST", "PUT", "PATCH"):
             upstream.putheader("content-length", str(length))
@@ -258,38 +242,38 @@ def forward(request: HttpRequest, preview: Preview, path: str) -> HttpResponseBa
         lowered = name.lower()
         if lowered in RESPONSE_HEADERS_DROPPED:
             continue
-        response[name] = _location(value, preview) if lowered == "location" else value
-    _site_cookies_copy(answer, response, preview)
-    response["Content-Security-Policy"] = SANDBOX_POLICY
+        response[name] = _location(value, preview, prefix) if lowered == "location" else value
+    _site_cookies_copy(answer, response, prefix)
+    # Framed by the platform's own pages only. Named, not 'self': a sandboxed answer's 'self' is opaque.
+    origin = f"{request.scheme}://{request.get_host()}"
+    response["Content-Security-Policy"] = f"{SANDBOX_POLICY}; frame-ancestors {origin}"
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 def _serve(request: HttpRequest, previews: Any, path: str, *, owner_check: Any) -> HttpResponseBase:
-    """Find the caller's running preview and forward to it; set the admission when the session proved the owner."""
+    """Forward to the caller's running preview: by admission path, or for the owner's session or token."""
+    admitted = ADMISSION_PATTERN.match(path)
+    if admitted is not None:
+        preview = previews.filter(status=Preview.Status.RUNNING).first()
+        if preview is None or not constant_time_compare(admitted.group(1), admission(request, preview)):
+            return _not_running()
+        return forward(request, preview, admitted.group(2) or "", prefix=admitted_prefix(request, preview))
     user = _viewer(request)
     if user is None:
-        preview = previews.filter(status=Preview.Status.RUNNING).first()
-        owner = _admission_user(request, preview) if preview is not None else None
-        if owner is None:
-            return _unauthenticated(request)
-        return forward(request, preview, path)
+        return _unauthenticated(request)
     owner_check(user)
     preview = previews.filter(owner=user, status=Preview.Status.RUNNING).first()
     if preview is None:
         return _not_running()
-    response = forward(request, preview, path)
-    if request.user.is_authenticated and request.session.session_key:
-        response.set_cookie(
-            ADMISSION_COOKIE,
-            _admission_value(request, preview),
-            max_age=settings.SITE_PREVIEW_TTL + 60,
-            path=live_prefix(preview) + "/",
-            httponly=True,
-            samesite="None",
-            secure=True,
-        )
-    return response
+    if request.method == "GET" and request.user.is_authenticated:
+        # A browser: on to the admission path, under which the sandboxed page's own requests pass.
+        query = request.META.get("QUERY_STRING", "")
+        target = f"{admitted_prefix(request, preview)}/{path}" + (f"?{query}" if query else "")
+        response = HttpResponseRedirect(target)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return forward(request, preview, path, prefix=live_prefix(preview))
 
 
 @csrf_exempt  # the request goes to the preview site, not to the platform; the owner check is below

@@ -47,36 +47,41 @@ def test_the_owner_reaches_every_path_query_and_method_without_the_platforms_coo
     site, preview = running_site
     client.force_login(site.owner)
 
-    response = client.get(live(site, "deep/page") + "?q=1&q=2", HTTP_X_REQUESTED_WITH="probe")
+    # A browser visit goes on to the run's admission path, under which the sandboxed page's requests pass.
+    redirect = client.get(live(site, "deep/page") + "?q=1&q=2")
+    admitted = f"/sites/my/{site.pk}/live/~{proxy.admission(redirect.wsgi_request, preview)}"
+    assert redirect.status_code == 302 and redirect["Location"] == f"{admitted}/deep/page?q=1&q=2"
+    response = client.get(redirect["Location"], HTTP_X_REQUESTED_WITH="probe")
 
     assert response.status_code == 200
     answer = echoed(response)
     assert answer["method"] == "GET" and answer["path"] == "/deep/page?q=1&q=2"
-    assert answer["headers"]["x-forwarded-prefix"] == f"/sites/my/{site.pk}/live"
+    assert answer["headers"]["x-forwarded-prefix"] == admitted
     assert answer["headers"]["x-requested-with"] == "probe"
     assert "cookie" not in answer["headers"] and "authorization" not in answer["headers"]
-    assert response["Content-Security-Policy"] == proxy.SANDBOX_POLICY
+    assert response["Content-Security-Policy"] == "sandbox allow-scripts allow-forms; frame-ancestors http://testserver"
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert "Keep-Alive" not in response
-    # The site's cookie is renamed and kept to the preview's path; the owner's browser gets an admission.
+    # The site's cookie is renamed and kept to the preview's path.
     site_cookie = response.cookies[proxy.SITE_COOKIE_PREFIX + "site_cookie"]
-    assert site_cookie["path"] == f"/sites/my/{site.pk}/live/"
-    assert response.cookies[proxy.ADMISSION_COOKIE]["httponly"]
+    assert site_cookie["path"] == f"{admitted}/"
 
     for method in ("post", "put", "patch", "delete"):
-        response = getattr(client, method)(live(site, "forum/post"), data="text=hello", content_type="text/plain")
+        response = getattr(client, method)(f"{admitted}/forum/post", data="text=hello", content_type="text/plain")
         answer = echoed(response)
         assert answer["method"] == method.upper() and answer["body"] == "text=hello"
         assert answer["headers"]["content-type"] == "text/plain"
         # The site's own cookie goes back to it under its own name, and nothing of the platform's.
         assert answer["headers"]["cookie"] == "site_cookie=1"
+    # A form posted straight to the session route reaches the site too.
+    assert echoed(client.post(live(site, "forum/post"), data="a=b", content_type="text/plain"))["body"] == "a=b"
 
 
 def test_a_streamed_answer_is_streamed(client, running_site):
     site, _preview = running_site
     client.force_login(site.owner)
 
-    response = client.get(live(site, "stream"))
+    response = client.get(live(site, "stream"), follow=True)
 
     assert response.streaming
     assert body_of(response) == b"part 0\npart 1\npart 2\n"
@@ -111,21 +116,28 @@ def test_nobody_else_reaches_a_preview(client, running_site):
     assert api.get(live(site)).status_code == 404
 
 
-def test_the_admission_lets_the_owners_sandboxed_page_in_only_while_the_owner_is_signed_in(client, running_site):
-    site, _preview = running_site
+def test_the_admission_path_serves_only_this_run_for_the_owners_address(client, running_site):
+    site, preview = running_site
     client.force_login(site.owner)
-    admission = client.get(live(site)).cookies[proxy.ADMISSION_COOKIE].value
-    # The sandboxed page's own requests carry no session cookie, only the admission.
+    admitted = client.get(live(site))["Location"]
+    # The sandboxed page's own requests carry no platform cookie at all: the admission path lets them in.
     sandboxed = type(client)()
-    sandboxed.cookies[proxy.ADMISSION_COOKIE] = admission
+    assert sandboxed.get(admitted + "purchased.txt").status_code == 200
 
-    assert sandboxed.get(live(site, "style.css")).status_code == 200
-
-    client.logout()
-    assert sandboxed.get(live(site, "style.css")).status_code == 401
-    forged = type(client)()
-    forged.cookies[proxy.ADMISSION_COOKIE] = admission[:-2] + "xx"
-    assert forged.get(live(site)).status_code == 401
+    # Copied to another address, or forged, it opens nothing.
+    assert sandboxed.get(admitted + "purchased.txt", REMOTE_ADDR="10.9.8.7").status_code == 404
+    forged = admitted.replace("~", "~0", 1)[:-2] + "/"
+    assert sandboxed.get(forged).status_code in (401, 404)
+    assert sandboxed.get(f"/sites/my/{site.pk}/live/~{'0' * 32}/").status_code == 404
+    # It dies with the run: a new run of the same site has another admission.
+    previews.preview_stop(preview=preview, reason="test")
+    assert sandboxed.get(admitted).status_code == 404
+    again = previews.preview_start(user=site.owner, site=site)
+    try:
+        assert sandboxed.get(admitted).status_code == 404
+        assert client.get(live(site))["Location"] != admitted
+    finally:
+        previews.preview_stop(preview=again, reason="test")
 
 
 def test_a_body_over_the_cap_is_refused_before_the_site_sees_it(client, running_site, settings):
@@ -146,10 +158,11 @@ def test_a_stopped_preview_is_not_served(client):
 
 def test_a_redirect_of_the_site_stays_inside_the_preview():
     preview = Preview(site_id=7, port=18140, host="preview-host-1")
-    assert proxy._location("/login", preview) == "/sites/my/7/live/login"
-    assert proxy._location("http://127.0.0.1:18140/a?b=1", preview) == "/sites/my/7/live/a?b=1"
-    assert proxy._location("/sites/my/7/live/x", preview) == "/sites/my/7/live/x"
-    assert proxy._location("https://example.org/", preview) == "https://example.org/"
+    prefix = "/sites/my/7/live/~abc"
+    assert proxy._location("/login", preview, prefix) == "/sites/my/7/live/~abc/login"
+    assert proxy._location("http://127.0.0.1:18140/a?b=1", preview, prefix) == "/sites/my/7/live/~abc/a?b=1"
+    assert proxy._location("/sites/my/7/live/~abc/x", preview, prefix) == "/sites/my/7/live/~abc/x"
+    assert proxy._location("https://example.org/", preview, prefix) == "https://example.org/"
 
 
 def test_run_and_stop_through_the_site_page(client):
@@ -189,7 +202,7 @@ def test_try_live_demo_runs_the_template_for_the_signed_in_visitor(client):
     response = client.post(reverse("sitestore:demo-run", args=[template.pk]), follow=True)
 
     assert f'src="/sites/demo/{template.pk}/live/"' in response.content.decode()
-    assert echoed(client.get(reverse("sitestore:demo-live", args=[template.pk, "x"])))["path"] == "/x"
+    assert echoed(client.get(reverse("sitestore:demo-live", args=[template.pk, "x"]), follow=True))["path"] == "/x"
     client.force_login(UserFactory())
     assert client.get(reverse("sitestore:demo-live", args=[template.pk, "x"])).status_code == 404
     client.force_login(user)
