@@ -363,3 +363,38 @@ def test_the_start_task_returns_a_refusal_as_its_message():
 
     assert tasks.preview_stop.run(preview.pk, "test") == Preview.Status.STOPPED
     assert tasks.preview_stop.run(0, "test") == "gone"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_cron_reclaims_previews_at_start_and_stops_them_at_shutdown(settings):
+    left_behind = previews.preview_start(user=UserFactory(), template=SiteTemplateFactory(bundle="echo"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "SITE_PREVIEW_HOST": settings.SITE_PREVIEW_HOST,
+        "SITE_PREVIEW_WORK_ROOT": settings.SITE_PREVIEW_WORK_ROOT,
+        **child_database_env(),
+    }
+    cron = subprocess.Popen(
+        [sys.executable, "run_cron.py", "--interval", "60"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert cron.stdout is not None
+        assert cron.stdout.readline().strip() == "run_cron: previews reclaimed: 1"
+        left_behind.refresh_from_db()
+        assert left_behind.stop_reason == "reclaimed"
+        assert_nothing_left(left_behind)
+        running = previews.preview_start(user=UserFactory(), template=left_behind.template)
+        assert running.status == Preview.Status.RUNNING
+    finally:
+        cron.send_signal(signal.SIGTERM)
+        output, _ = cron.communicate(timeout=30)
+    assert "run_cron: previews stopped at shutdown: 1" in output
+    running.refresh_from_db()
+    assert running.stop_reason == "server shutdown"
+    assert_nothing_left(running)
