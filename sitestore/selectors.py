@@ -88,8 +88,10 @@ def template_bundle_problems(template: SiteTemplate) -> list[str]:
     problems = []
     if not isinstance(manifest.get("title"), str) or not manifest["title"].strip():
         problems.append(_("site.json has no title."))
+    # A command is a shell-like string or a list of arguments (as the previews accept both).
     command = manifest.get("command")
-    if not isinstance(command, str) or "{port}" not in command:
+    parts = [command] if isinstance(command, str) else command if isinstance(command, list) else []
+    if not all(isinstance(part, str) for part in parts) or not any("{port}" in part for part in parts):
         problems.append(_("site.json has no command with a {port} placeholder."))
     return problems
 

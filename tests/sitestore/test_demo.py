@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
-from sitestore import demo
+from sitestore import demo, selectors
 from sitestore.models import SiteTemplate, UserSite
 from tests.factories import UserFactory
 
@@ -337,3 +337,29 @@ def test_a_static_demo_site_serves_its_public_files_only(started, name):
     with pytest.raises(HTTPError) as refused:
         urlopen(url + "/site.json")
     assert refused.value.code == 404
+
+
+@pytest.mark.parametrize("bundle", ["news", "forum", "landing", "portfolio"])
+def test_every_demo_bundle_passes_the_bundle_check(bundle, settings):
+    settings.SITESTORE_BUNDLES_ROOT = BUNDLES
+    assert selectors.template_bundle_problems(SiteTemplate(bundle=bundle)) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "accepted"),
+    [
+        ("python3 -m http.server {port}", True),
+        (["python3", "app.py", "--port", "{port}"], True),
+        (["python3", "app.py"], False),
+        ("python3 app.py", False),
+        (["python3", 8000], False),
+        (None, False),
+    ],
+)
+def test_the_bundle_check_takes_a_command_string_or_list_with_the_port_placeholder(
+    command, accepted, tmp_path, settings
+):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "site.json").write_text(json.dumps({"title": "A site", "command": command}))
+    settings.SITESTORE_BUNDLES_ROOT = tmp_path
+    assert (selectors.template_bundle_problems(SiteTemplate(bundle="site")) == []) is accepted
