@@ -75,6 +75,6 @@ def demo_run(request: AuthenticatedHttpRequest, template_id: int) -> HttpRespons
 @login_required
 @require_POST
 def demo_stop(request: AuthenticatedHttpRequest, template_id: int) -> HttpResponseRedirect:
-    template = get_object_or_404(SiteTemplate, pk=template_id)
+    template = _published_template(template_id)
     _stop(request, previews.preview_current(user=account_of(request), template=template))
     return redirect("sitestore:demo", template.pk)

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -119,9 +119,9 @@ def _viewer(request: HttpRequest) -> User | None:
 
 
 def _unauthenticated(request: HttpRequest) -> HttpResponseBase:
-    """A browser is sent to log in; an API client (or a refused token) gets 401."""
-    if request.META.get("HTTP_AUTHORIZATION") or "text/html" not in request.META.get("HTTP_ACCEPT", ""):
-        response = HttpResponse(_("Log in to see this preview."), status=401, content_type="text/plain")
+    """A browser is sent to log in; a refused bearer token gets the API's 401."""
+    if request.META.get("HTTP_AUTHORIZATION"):
+        response = JsonResponse({"code": 401, "message": "Unauthorized"}, status=401)
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     return redirect_to_login(request.get_full_path())
