@@ -15,6 +15,7 @@ from accounts.types import account_of
 from core.admin import ReadOnlyAdmin
 from sitestore import (
     feedback_admin,  # noqa: F401  registers FAQ entries, bot conversations and developer threads
+    preview_admin,  # noqa: F401  registers the previews (with "Stop now")
     selectors,
     services,
 )

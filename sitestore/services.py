@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.emails import email_send
 from core.services import audit_record
-from sitestore import selectors
-from sitestore.models import SiteTemplate, StageChange, TemplateCartItem, UserSite
+from sitestore import previews, selectors
+from sitestore.models import Preview, SiteTemplate, StageChange, TemplateCartItem, UserSite
 
 logger = logging.getLogger(__name__)
 
@@ -325,7 +325,9 @@ def owner_account_deleted(*, user: User) -> None:
     The rows (sites, their history, previews, cart, bot messages and threads) go with the account
     by cascade; only the copied files live outside the database.
     """
-    # Previews: their processes must be stopped here too, before the rows cascade away.
+    # Previews: their processes are stopped here, before the rows (the only record of them) cascade away.
+    for preview in Preview.objects.filter(owner=user, status__in=Preview.ACTIVE_STATUSES):
+        previews.preview_stop(preview=preview, reason="account deleted")
     directories = []
     for site in UserSite.objects.filter(owner=user).exclude(directory=""):
         try:

@@ -398,3 +398,33 @@ def test_run_cron_reclaims_previews_at_start_and_stops_them_at_shutdown(settings
     running.refresh_from_db()
     assert running.stop_reason == "server shutdown"
     assert_nothing_left(running)
+
+
+@pytest.mark.django_db
+def test_deleting_the_account_stops_its_preview_before_the_rows_go(password):
+    from accounts.services import user_delete
+
+    site = bought_site()
+    preview = previews.preview_start(user=site.owner, site=site)
+
+    user_delete(user=site.owner, password=password)
+
+    assert not Preview.objects.exists()
+    assert_nothing_left(preview)
+
+
+@pytest.mark.django_db
+def test_staff_stop_a_running_preview_from_the_admin(client, superuser):
+    site = bought_site()
+    preview = previews.preview_start(user=site.owner, site=site)
+    client.force_login(superuser)
+
+    response = client.post(
+        "/admin/sitestore/preview/", {"action": "stop_now", "_selected_action": [preview.pk]}, follow=True
+    )
+
+    assert "1 preview stopped." in response.content.decode()
+    preview.refresh_from_db()
+    assert preview.status == Preview.Status.STOPPED and preview.stop_reason == "stopped by staff"
+    assert_nothing_left(preview)
+    assert AuditEvent.objects.filter(action="sitestore.preview_stop", actor=superuser).exists()
