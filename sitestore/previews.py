@@ -40,6 +40,7 @@ from sitestore.models import Preview, SiteTemplate, UserSite
 logger = logging.getLogger(__name__)
 
 PROC = Path("/proc")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # The process's own deadline comes this long after the scheduled stop, so the job normally wins.
 DEADLINE_GRACE_SECONDS = 30
 # How long a kill waits for the process group to be gone before giving up.
@@ -131,16 +132,32 @@ def session_members(session_id: int) -> list[int]:
     return members
 
 
+def _own_session_members(pid: int, started_at: int) -> list[int]:
+    """Live members of the session the preview's process leads, born within the preview's lifetime."""
+    lifetime_ticks = (settings.SITE_PREVIEW_TTL + DEADLINE_GRACE_SECONDS) * CLOCK_TICKS
+    members = []
+    for member in session_members(pid):
+        born = process_start_time(member)
+        if born is not None and started_at <= born <= started_at + lifetime_ticks:
+            members.append(member)
+    return members
+
+
 def process_group_kill(*, pid: int | None, started_at: int | None) -> bool:
     """SIGKILL a preview's whole session if ``pid`` is still the recorded process, and wait until it is gone.
 
-    When the leader has already died, its number stays reserved by the kernel while members of its
-    session live, so killing those members cannot hit a stranger either. True when something was killed.
+    A pid that now names a process with another start time is a stranger: neither it nor its session
+    is signalled. When the leader has died but members of its session live (its server's helpers),
+    the kernel keeps the leader's number reserved for that session, so those members are ours.
+    True when something was killed.
     """
-    if pid is None:
+    if pid is None or started_at is None:
         return False
-    members = session_members(pid)
-    if not process_matches(pid, started_at) and not members:
+    leader = process_start_time(pid)
+    if leader is not None and leader != started_at:
+        return False
+    members = _own_session_members(pid, started_at)
+    if leader is None and not members:
         return False
     for target in [pid, *members]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -149,7 +166,7 @@ def process_group_kill(*, pid: int | None, started_at: int | None) -> bool:
             os.kill(target, signal.SIGKILL)
     deadline = time.monotonic() + KILL_WAIT_SECONDS
     while time.monotonic() < deadline:
-        if process_start_time(pid) is None and not session_members(pid):
+        if process_start_time(pid) is None and not _own_session_members(pid, started_at):
             return True
         time.sleep(0.02)
     logger.warning("preview process %s did not end within %s s of SIGKILL", pid, KILL_WAIT_SECONDS)

@@ -428,3 +428,47 @@ def test_staff_stop_a_running_preview_from_the_admin(client, superuser):
     assert preview.status == Preview.Status.STOPPED and preview.stop_reason == "stopped by staff"
     assert_nothing_left(preview)
     assert AuditEvent.objects.filter(action="sitestore.preview_stop", actor=superuser).exists()
+
+
+@pytest.mark.django_db
+def test_a_recycled_pid_and_its_session_are_never_signalled():
+    # A stranger leading its own session, as a recycled pid could be.
+    stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        born = previews.process_start_time(stranger.pid)
+        assert born is not None
+        assert previews.process_group_kill(pid=stranger.pid, started_at=born - 1) is False
+        row = PreviewFactory(
+            status=Preview.Status.RUNNING,
+            host="preview-host-1",
+            port=PORTS[1],
+            pid=stranger.pid,
+            process_started_at=born - 1,
+        )
+        previews.previews_reclaim()
+        row.refresh_from_db()
+        assert row.status == Preview.Status.STOPPED
+        assert previews.process_start_time(stranger.pid) == born
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+@pytest.mark.django_db
+def test_the_helpers_of_a_preview_whose_server_died_are_killed_by_the_job():
+    site = bought_site()
+    preview = previews.preview_start(user=site.owner, site=site)
+    helpers = [member for member in previews.session_members(preview.pid) if member != preview.pid]
+    assert helpers
+    # The supervisor dies alone; the site's server and its helper live on in the session.
+    os.kill(preview.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while previews.process_start_time(preview.pid) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert previews.session_members(preview.pid)
+
+    assert previews.previews_expire()["ended"] == 1
+
+    preview.refresh_from_db()
+    assert preview.stop_reason == "process ended"
+    assert_nothing_left(preview)
