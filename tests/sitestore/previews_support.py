@@ -1,5 +1,6 @@
 """What the preview tests share: their settings (own ports, own work root) and a bought site with files."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from tests.factories import UserFactory
 from tests.sitestore.factories import SiteTemplateFactory, UserSiteFactory
 
 TEST_BUNDLES = Path(__file__).resolve().parent / "bundles"
-# Ports of these tests only, away from the default pool that a developer's own server may be using.
-PORTS = (18140, 18149)
+# Ports of these tests only, away from the default pool that a developer's own server may be using;
+# each parallel worker (pytest-xdist's gw0, gw1, …) has its own ten.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+PORTS = (18140 + 10 * _WORKER, 18149 + 10 * _WORKER)
 
 
 @pytest.fixture(autouse=True)

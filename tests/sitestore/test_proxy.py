@@ -240,3 +240,36 @@ def test_the_api_answers_404_for_another_users_site_and_401_anonymous(running_si
     assert api.post(f"/api/my-sites/{site.pk}/run/").status_code == 404
     assert api.post(f"/api/my-sites/{site.pk}/stop/").status_code == 404
     assert Preview.objects.filter(status=Preview.Status.RUNNING).count() == 1
+
+
+def test_a_forum_post_works_through_the_sandboxed_pages_admission_path(client, settings):
+    import shutil
+    from pathlib import Path
+    from urllib.parse import urlencode
+
+    from tests.sitestore.factories import UserSiteFactory
+
+    site = UserSiteFactory(template=SiteTemplateFactory(bundle="forum"), directory="")
+    site.directory = f"sites/{site.pk}/"
+    shutil.copytree(
+        Path(settings.BASE_DIR) / "sitestore" / "bundles" / "forum", Path(settings.PRIVATE_MEDIA_ROOT) / site.directory
+    )
+    site.save(update_fields=["directory"])
+    preview = previews.preview_start(user=site.owner, site=site)
+    try:
+        client.force_login(site.owner)
+        admitted = client.get(live(site))["Location"].rstrip("/")
+        assert f'action="{admitted}/new"' in body_of(client.get(admitted + "/new")).decode()
+        # The sandboxed page posts with no platform cookie and no CSRF token: the site takes it.
+        sandboxed = type(client)()
+        posted = sandboxed.post(
+            admitted + "/new",
+            urlencode({"subject": "Posted through the proxy", "author": "owner", "text": "Hello from the preview"}),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert posted.status_code == 303 and posted["Location"].startswith(admitted + "/topic/")
+        assert "Hello from the preview" in body_of(sandboxed.get(posted["Location"])).decode()
+        # The post went to the preview's copy, not to the purchased files.
+        assert not (Path(settings.PRIVATE_MEDIA_ROOT) / site.directory / "forum.sqlite3").exists()
+    finally:
+        previews.preview_stop(preview=preview, reason="test")
