@@ -8,7 +8,9 @@ In the embedded mode (no broker) the tasks run inline.
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from sitestore import previews
@@ -56,7 +58,11 @@ def preview_start_on_a_preview_host(
         },
         queue=START_QUEUE,
     )
-    outcome = result.get(timeout=settings.SITE_PREVIEW_START_TIMEOUT + 30)
+    try:
+        outcome = result.get(timeout=settings.SITE_PREVIEW_START_TIMEOUT + 30)
+    except CeleryTimeoutError:
+        # No preview host took the start in time (is a worker consuming "previews" running?).
+        raise previews.PreviewRefused(_("No preview server answered. Please try again in a few minutes.")) from None
     if "error" in outcome:
         raise previews.PreviewRefused(outcome["error"])
     return Preview.objects.get(pk=outcome["preview"])

@@ -472,3 +472,18 @@ def test_the_helpers_of_a_preview_whose_server_died_are_killed_by_the_job():
     preview.refresh_from_db()
     assert preview.stop_reason == "process ended"
     assert_nothing_left(preview)
+
+
+@pytest.mark.django_db
+def test_a_start_no_preview_host_takes_is_refused_with_a_message(settings, monkeypatch):
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+    class Unanswered:
+        def get(self, timeout: float) -> dict:
+            raise CeleryTimeoutError(timeout)
+
+    # Full mode with no worker on the "previews" queue: the broker never answers.
+    monkeypatch.setattr(tasks.preview_start, "apply_async", lambda **options: Unanswered())
+
+    with pytest.raises(previews.PreviewRefused, match="No preview server answered"):
+        tasks.preview_start_on_a_preview_host(user=UserFactory(), template=SiteTemplateFactory(bundle="echo"))
