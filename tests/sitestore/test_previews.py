@@ -487,3 +487,19 @@ def test_a_start_no_preview_host_takes_is_refused_with_a_message(settings, monke
 
     with pytest.raises(previews.PreviewRefused, match="No preview server answered"):
         tasks.preview_start_on_a_preview_host(user=UserFactory(), template=SiteTemplateFactory(bundle="echo"))
+
+
+@pytest.mark.django_db
+def test_an_error_in_the_middle_of_a_start_leaves_no_process_and_frees_the_port(monkeypatch):
+    def interrupted(process, port, seconds):
+        raise KeyboardInterrupt  # the web process is told to stop while the site starts
+
+    monkeypatch.setattr(previews, "_wait_until_listening", interrupted)
+    site = bought_site()
+
+    with pytest.raises(KeyboardInterrupt):
+        previews.preview_start(user=site.owner, site=site)
+
+    preview = Preview.objects.get()
+    assert preview.status == Preview.Status.FAILED and "KeyboardInterrupt" in preview.error
+    assert_nothing_left(preview)

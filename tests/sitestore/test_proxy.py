@@ -273,3 +273,14 @@ def test_a_forum_post_works_through_the_sandboxed_pages_admission_path(client, s
         assert not (Path(settings.PRIVATE_MEDIA_ROOT) / site.directory / "forum.sqlite3").exists()
     finally:
         previews.preview_stop(preview=preview, reason="test")
+
+
+def test_a_preview_whose_process_died_answers_502_and_a_bad_length_400(client, running_site):
+    site, preview = running_site
+    client.force_login(site.owner)
+    assert client.post(live(site, "x"), data="a", content_type="text/plain", CONTENT_LENGTH="many").status_code == 400
+
+    previews.process_group_kill(pid=preview.pid, started_at=preview.process_started_at)
+
+    response = client.post(live(site, "x"), data="a", content_type="text/plain")
+    assert response.status_code == 502
