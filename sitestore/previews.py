@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.services import audit_record
+from sitestore import selectors
 from sitestore.models import Preview, SiteTemplate, UserSite
 
 logger = logging.getLogger(__name__)
@@ -255,10 +256,12 @@ def _work_remove(preview: Preview) -> None:
 def preview_source(*, site: UserSite | None, template: SiteTemplate | None) -> Path:
     """The directory a preview copies: the owner's purchased files, or the template's bundle for a demo."""
     if site is not None:
-        if not site.directory:
-            raise PreviewRefused(_("This site's files are not ready yet."))
-        root = Path(settings.PRIVATE_MEDIA_ROOT).resolve()
-        source = (root / site.directory).resolve()
+        try:
+            # The owner's own directory under PRIVATE_MEDIA_ROOT/sites/, never anything outside it.
+            source = selectors.site_directory(site)
+        except ValueError:
+            raise PreviewRefused(_("This site's files are not ready yet.")) from None
+        root = source
     else:
         assert template is not None
         root = Path(settings.SITESTORE_BUNDLES_ROOT).resolve()
@@ -269,6 +272,7 @@ def preview_source(*, site: UserSite | None, template: SiteTemplate | None) -> P
 
 
 def preview_manifest_command(source: Path) -> str | list[str]:
+    """The ``command`` of the site's ``site.json``: a shell-like string or a list of arguments."""
     try:
         manifest = json.loads((source / "site.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
