@@ -503,3 +503,20 @@ def test_an_error_in_the_middle_of_a_start_leaves_no_process_and_frees_the_port(
     preview = Preview.objects.get()
     assert preview.status == Preview.Status.FAILED and "KeyboardInterrupt" in preview.error
     assert_nothing_left(preview)
+
+
+@pytest.mark.django_db
+def test_the_previews_reclaim_command_ends_this_hosts_previews():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    preview = previews.preview_start(user=UserFactory(), template=SiteTemplateFactory(bundle="echo"))
+    output = StringIO()
+
+    call_command("previews_reclaim", stdout=output)
+
+    assert output.getvalue().strip() == "previews reclaimed: 1"
+    preview.refresh_from_db()
+    assert preview.stop_reason == "reclaimed"
+    assert_nothing_left(preview)

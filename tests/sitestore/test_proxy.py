@@ -284,3 +284,18 @@ def test_a_preview_whose_process_died_answers_502_and_a_bad_length_400(client, r
 
     response = client.post(live(site, "x"), data="a", content_type="text/plain")
     assert response.status_code == 502
+
+
+def test_the_site_page_tells_why_a_run_was_refused_or_failed(client, settings):
+    settings.SITE_PREVIEW_START_TIMEOUT = 1
+    crashing = bought_site(bundle="crash")
+    client.force_login(crashing.owner)
+
+    failed = client.post(reverse("sitestore:site-run", args=[crashing.pk]), follow=True)
+
+    assert "The site could not start" in failed.content.decode()
+    assert b'id="preview-run"' in failed.content
+    running = previews.preview_start(user=crashing.owner, template=SiteTemplateFactory(bundle="echo"))
+    refused = client.post(reverse("sitestore:site-run", args=[crashing.pk]), follow=True)
+    assert "You already have a preview running" in refused.content.decode()
+    previews.preview_stop(preview=running, reason="test")
