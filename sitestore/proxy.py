@@ -255,10 +255,11 @@ def _serve(request: HttpRequest, previews: Any, path: str, *, owner_check: Any) 
     """Forward to the caller's running preview: by admission path, or for the owner's session or token."""
     admitted = ADMISSION_PATTERN.match(path)
     if admitted is not None:
-        preview = previews.filter(status=Preview.Status.RUNNING).first()
-        if preview is None or not constant_time_compare(admitted.group(1), admission(request, preview)):
-            return _not_running()
-        return forward(request, preview, admitted.group(2) or "", prefix=admitted_prefix(request, preview))
+        # Several people may run demos of one template at once: the admission names the run.
+        for preview in previews.filter(status=Preview.Status.RUNNING):
+            if constant_time_compare(admitted.group(1), admission(request, preview)):
+                return forward(request, preview, admitted.group(2) or "", prefix=admitted_prefix(request, preview))
+        return _not_running()
     user = _viewer(request)
     if user is None:
         return _unauthenticated(request)

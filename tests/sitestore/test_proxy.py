@@ -299,3 +299,21 @@ def test_the_site_page_tells_why_a_run_was_refused_or_failed(client, settings):
     refused = client.post(reverse("sitestore:site-run", args=[crashing.pk]), follow=True)
     assert "You already have a preview running" in refused.content.decode()
     previews.preview_stop(preview=running, reason="test")
+
+
+def test_two_people_running_demos_of_one_template_each_reach_their_own(client):
+    template = SiteTemplateFactory(bundle="echo")
+    first, second = UserFactory(), UserFactory()
+    runs = [previews.preview_start(user=person, template=template) for person in (first, second)]
+    try:
+        seen = set()
+        for person in (first, second):
+            visitor = type(client)()
+            visitor.force_login(person)
+            admitted = visitor.get(reverse("sitestore:demo-live", args=[template.pk]))["Location"]
+            answer = echoed(type(client)().get(admitted + "who"))
+            seen.add(answer["headers"]["host"])
+        assert seen == {f"127.0.0.1:{run.port}" for run in runs}
+    finally:
+        for run in runs:
+            previews.preview_stop(preview=run, reason="test")
