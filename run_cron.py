@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    from sitestore.previews import previews_reclaim, previews_shutdown
+
+    # run_cron lives and dies with the embedded server (make run): site previews that a previous
+    # run of it left behind end now, and this run's end with it.
+    print(f"run_cron: previews reclaimed: {previews_reclaim()}", flush=True)
     print(f"run_cron: {len(JOBS)} jobs, checking every {args.interval:g} s", flush=True)
     while not stopping:
         close_old_connections()
@@ -58,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + args.interval
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.5)
+    close_old_connections()
+    print(f"run_cron: previews stopped at shutdown: {previews_shutdown()}", flush=True)
     return 0
 
 

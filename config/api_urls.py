@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("chat.api.urls")),
     path("", include("mailings.api.urls")),
     path("", include("blog.api.urls")),
+    path("", include("sitestore.api.urls")),
 ]

@@ -23,6 +23,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("blog/", include("blog.urls")),
     path("mailings/", include("mailings.urls")),
+    path("sites/", include("sitestore.urls")),
     path("", include("core.urls")),
 ]
 

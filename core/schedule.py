@@ -93,6 +93,13 @@ JOBS: tuple[Job, ...] = (
         description="Publish articles whose scheduled time has passed (also after a missed run).",
     ),
     Job(
+        name="sitestore.stop_expired_previews",
+        function="sitestore.jobs.stop_expired_previews",
+        cron="* * * * *",
+        description="Stop site previews past SITE_PREVIEW_TTL, settle ended ones, kill orphaned processes.",
+        atomic=False,  # each preview is killed and marked stopped in its own transaction
+    ),
+    Job(
         name="core.purge_audit_events",
         function="core.jobs.purge_audit_events",
         cron="17 3 * * *",

@@ -8,4 +8,6 @@ SECTION = Section(
     "sites",
     _("Sites"),
     _("Ready-made site templates with live previews of the sites you buy."),
+    url_name="sitestore:home",
+    stats="sitestore.selectors.home_stats",
 )

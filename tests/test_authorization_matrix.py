@@ -58,6 +58,12 @@ PUBLIC_ROUTES = {
     "blog:detail",
     "api-article-list",
     "api-article-detail",
+    # The site store's shop window: the store front, the catalogue, published templates and About are
+    # for everyone, like a shop's shelves; the cart, purchases and bought sites need an account.
+    "sitestore:home",
+    "sitestore:catalogue",
+    "sitestore:template",
+    "sitestore:about",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -225,6 +231,25 @@ def _draft_article_kwargs() -> dict:
     return {"pk": article.pk, "slug": article.slug}
 
 
+def _unpublished_site_template_kwargs() -> dict:
+    from tests.sitestore.factories import SiteTemplateFactory
+
+    template = SiteTemplateFactory(is_published=False)
+    return {"pk": template.pk, "slug": template.slug}
+
+
+def _someone_elses_site_kwargs() -> dict:
+    from tests.sitestore.factories import UserSiteFactory
+
+    return {"pk": UserSiteFactory().pk}
+
+
+def _someone_elses_thread_kwargs() -> dict:
+    from tests.sitestore.factories import ThreadMessageFactory
+
+    return {"pk": ThreadMessageFactory().thread_id}
+
+
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
@@ -279,6 +304,28 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "blog:publish": ("/blog/{slug}/publish/", _draft_article_kwargs, "post"),
     "blog:unpublish": ("/blog/{slug}/unpublish/", _draft_article_kwargs, "post"),
     "api-article-detail": ("/api/articles/{pk}/", _draft_article_kwargs),
+    "api-site-template-detail": ("/api/site-templates/{pk}/", _unpublished_site_template_kwargs),
+    "api-site-template-buy": ("/api/site-templates/{pk}/buy/", _unpublished_site_template_kwargs, "post"),
+    "api-my-site-detail": ("/api/my-sites/{pk}/", _someone_elses_site_kwargs),
+    "api-my-site-download": ("/api/my-sites/{pk}/download/", _someone_elses_site_kwargs),
+    "sitestore:template": ("/sites/templates/{slug}/", _unpublished_site_template_kwargs),
+    "sitestore:site": ("/sites/my/{pk}/", _someone_elses_site_kwargs),
+    "sitestore:download": ("/sites/my/{pk}/download/", _someone_elses_site_kwargs),
+    "sitestore:thread": ("/sites/feedback/threads/{pk}/", _someone_elses_thread_kwargs),
+    "sitestore:thread-close": ("/sites/feedback/threads/{pk}/close/", _someone_elses_thread_kwargs, "post"),
+    "sitestore:site-run": ("/sites/my/{pk}/run/", _someone_elses_site_kwargs, "post"),
+    "sitestore:site-stop": ("/sites/my/{pk}/stop/", _someone_elses_site_kwargs, "post"),
+    "sitestore:site-live": ("/sites/my/{pk}/live/", _someone_elses_site_kwargs),
+    "sitestore:demo": ("/sites/demo/{pk}/", _unpublished_site_template_kwargs),
+    "sitestore:demo-run": ("/sites/demo/{pk}/run/", _unpublished_site_template_kwargs, "post"),
+    "sitestore:demo-stop": ("/sites/demo/{pk}/stop/", _unpublished_site_template_kwargs, "post"),
+    # Nobody runs a demo of an unpublished template; and nobody reaches anyone else's.
+    "sitestore:demo-live": ("/sites/demo/{pk}/live/", _unpublished_site_template_kwargs),
+    "api-my-site-preview-run": ("/api/my-sites/{pk}/run/", _someone_elses_site_kwargs, "post"),
+    "api-my-site-preview-stop": ("/api/my-sites/{pk}/stop/", _someone_elses_site_kwargs, "post"),
+    "api-feedback-thread-detail": ("/api/feedback/threads/{pk}/", _someone_elses_thread_kwargs),
+    "api-feedback-thread-reply": ("/api/feedback/threads/{pk}/reply/", _someone_elses_thread_kwargs, "post"),
+    "api-feedback-thread-close": ("/api/feedback/threads/{pk}/close/", _someone_elses_thread_kwargs, "post"),
 }
 
 

@@ -5,6 +5,8 @@ file in the project root); see ``.env.example`` for the full list. Each infrastr
 the run-mode table (database, cache, broker, email) switches on its own variable alone.
 """
 
+import socket
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -316,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "MailingStatusEnum": "mailings.models.Mailing.Status",
         "MailingRunStatusEnum": "mailings.models.MailingRun.Status",
         "AttemptStatusEnum": "mailings.models.Attempt.Status",
+        "ThreadStatusEnum": "sitestore.models.Thread.Status",
     },
 }
 
@@ -344,7 +347,17 @@ ACCOUNTS_DELETE_HOOKS = [
     "chat.services.member_account_deleted",
     "mailings.services.owner_account_deleted",
     "shop.services.customer_account_deleted",
+    "sitestore.services.owner_account_deleted",
 ]
+
+# --- Site store ------------------------------------------------------------------------------
+# Where the templates' file bundles live (one directory per template, each with its site.json).
+SITESTORE_BUNDLES_ROOT = env.str("SITESTORE_BUNDLES_ROOT", default=str(BASE_DIR / "sitestore" / "bundles"))
+# The FAQ bot answers when its best match covers at least this share (0–1) of the question;
+# below it, it offers to pass the question to the developers.
+SITESTORE_BOT_THRESHOLD = env.float("SITESTORE_BOT_THRESHOLD", default=0.3)
+# Who receives users' questions to the developers (comma-separated); empty: every active staff account.
+SITESTORE_DEVELOPERS_EMAIL = env.list("SITESTORE_DEVELOPERS_EMAIL", default=[])
 
 # --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
 # (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.
@@ -359,7 +372,15 @@ HOME_SECTIONS = [
     "blog.sections.SECTION",
 ]
 # (scale=..., stdout=...) demo data for `manage.py fill`, in dependency order.
-DEMO_FILLERS = ["accounts.demo.fill", "shop.demo.fill", "chat.demo.fill", "mailings.demo.fill", "blog.demo.fill"]
+DEMO_FILLERS = [
+    "accounts.demo.fill",
+    "sitestore.demo.fill",
+    "sitestore.faq_demo.faq_fill",
+    "shop.demo.fill",
+    "chat.demo.fill",
+    "mailings.demo.fill",
+    "blog.demo.fill",
+]
 
 # --- Messenger ------------------------------------------------------------------------------
 CHAT_ATTACHMENT_TYPES = env.list(
@@ -389,6 +410,27 @@ BLOG_BOT_PATTERN = env.str(
     "BLOG_BOT_PATTERN",
     default=r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|monitor|"
     r"curl/|wget/|python-requests|python-urllib|aiohttp|httpx|go-http-client|java/|libwww|scrapy|lighthouse",
+)
+
+# --- Site store: live previews (sitestore/previews.py) ---------------------------------------
+# Ports a preview may listen on (ranges and single ports, comma-separated), on 127.0.0.1.
+SITE_PREVIEW_PORTS = env.str("SITE_PREVIEW_PORTS", default="8100-8199")
+# Seconds a preview runs before the scheduled job stops it; the process's own deadline is a bit later.
+SITE_PREVIEW_TTL = env.int("SITE_PREVIEW_TTL", default=600)
+# Previews running at once, all hosts together (each user runs at most one).
+SITE_PREVIEW_MAX = env.int("SITE_PREVIEW_MAX", default=10)
+# Limits on each preview process (setrlimit): CPU time in seconds and address space in MB.
+SITE_PREVIEW_CPU_SECONDS = env.int("SITE_PREVIEW_CPU_SECONDS", default=120)
+SITE_PREVIEW_MEMORY_MB = env.int("SITE_PREVIEW_MEMORY_MB", default=512)
+# Seconds a starting site has to accept connections before the start counts as failed.
+SITE_PREVIEW_START_TIMEOUT = env.int("SITE_PREVIEW_START_TIMEOUT", default=10)
+# Largest request body the proxy forwards to a preview, in MB.
+SITE_PREVIEW_MAX_BODY_MB = env.int("SITE_PREVIEW_MAX_BODY_MB", default=10)
+# This host's name: a preview belongs to the host that runs it (its Celery queue is previews.<host>).
+SITE_PREVIEW_HOST = env.str("SITE_PREVIEW_HOST", default=socket.gethostname())
+# Where the previews' working copies live (one directory per preview, removed when it stops).
+SITE_PREVIEW_WORK_ROOT = env.str(
+    "SITE_PREVIEW_WORK_ROOT", default=str(Path(tempfile.gettempdir()) / "agora-previews")
 )
 
 # --- Backups --------------------------------------------------------------------------------

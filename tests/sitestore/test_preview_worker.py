@@ -1,0 +1,91 @@
+"""Full mode: a real Celery worker consuming a preview host's queue starts and stops a real preview."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+
+from sitestore import previews
+from sitestore.models import Preview
+from tests.factories import UserFactory
+from tests.processes import child_database_env
+from tests.sitestore.factories import SiteTemplateFactory
+from tests.sitestore.previews_support import (  # noqa: F401  # preview_settings is an autouse fixture
+    TEST_BUNDLES,
+    assert_nothing_left,
+    preview_settings,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def preview_worker(settings):
+    try:
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required but not reachable at {BROKER_URL}: {error}")
+        pytest.skip(f"Redis not reachable at {BROKER_URL}")
+    # A queue of this test only, standing for one preview host's "previews" queue.
+    queue = f"previews-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_BROKER_URL": BROKER_URL,
+        "CELERY_RESULT_BACKEND": BROKER_URL,
+        "SITESTORE_BUNDLES_ROOT": str(TEST_BUNDLES),
+        "SITE_PREVIEW_PORTS": settings.SITE_PREVIEW_PORTS,
+        "SITE_PREVIEW_WORK_ROOT": settings.SITE_PREVIEW_WORK_ROOT,
+        "SITE_PREVIEW_HOST": settings.SITE_PREVIEW_HOST,
+        **child_database_env(),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue, "--loglevel=INFO"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    sys.stderr.write(output)  # shown by pytest when the test fails
+
+
+def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker):
+    user = UserFactory()
+    template = SiteTemplateFactory(bundle="echo")
+    client = Celery(broker=BROKER_URL, backend=BROKER_URL, set_as_current=False)  # the app under test stays current
+
+    started = client.send_task(
+        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker
+    ).get(timeout=90)
+
+    preview = Preview.objects.get(pk=started["preview"])
+    assert preview.status == Preview.Status.RUNNING and preview.host == "preview-host-1"
+    assert previews.process_matches(preview.pid, preview.process_started_at)
+    refused = client.send_task(
+        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker
+    ).get(timeout=90)
+    assert "already have a preview" in refused["error"]
+
+    stopped = client.send_task("sitestore.preview_stop", args=[preview.pk, "stopped by owner"], queue=preview_worker)
+
+    assert stopped.get(timeout=90) == "stopped"
+    preview.refresh_from_db()
+    assert preview.stop_reason == "stopped by owner"
+    assert_nothing_left(preview)
