@@ -4,14 +4,17 @@ buy it, find it on My sites, open its page and download its files as a zip."""
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from sitestore.models import SiteTemplate, TemplateCartItem, UserSite
+from sitestore import services
+from sitestore.models import Preview, SiteTemplate, TemplateCartItem, UserSite
 from tests.factories import UserFactory
 from tests.sitestore.factories import SiteTemplateFactory
+from tests.sitestore.previews_support import PORTS, assert_nothing_left
 
 pytestmark = pytest.mark.e2e
 
@@ -114,3 +117,48 @@ def test_browse_add_to_cart_buy_see_my_site_and_download_it(page, server_url, sh
     shot("07-catalogue-phone")
     assert console_errors == []
     assert settings.SITESTORE_BUNDLES_ROOT.endswith("bundles")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_the_bought_forum_post_a_topic_inside_the_page_and_stop_it(
+    page, server_url, shot, log_in, settings, tmp_path
+):
+    settings.SITESTORE_BUNDLES_ROOT = str(settings.BASE_DIR / "sitestore" / "bundles")
+    settings.SITE_PREVIEW_PORTS = f"{PORTS[0]}-{PORTS[1]}"
+    settings.SITE_PREVIEW_WORK_ROOT = str(tmp_path / "previews")
+    settings.SITE_PREVIEW_START_TIMEOUT = 15
+    user = UserFactory(username="forum-owner")
+    site = services.template_buy(
+        user=user, template=SiteTemplateFactory(name="Campfire Forum", kind=SiteTemplate.Kind.FORUM, bundle="forum")
+    )
+    log_in(user)
+    page.goto(f"{server_url}/sites/my/{site.pk}/")
+
+    # Run: the forum starts and shows inside the page, with the countdown to its automatic stop.
+    page.locator("#preview-run").click()
+    expect(page.locator("#preview-status")).to_have_text("Running")
+    expect(page.locator("#preview-countdown")).to_contain_text("Stops by itself in")
+    forum = page.frame_locator("#preview-frame")
+    expect(forum.locator("body")).to_contain_text("Campfire")
+    shot("08-forum-running")
+
+    # A visitor's post goes through the owner-only proxy into the preview's own copy of the forum.
+    forum.get_by_role("link", name="New topic").first.click()
+    forum.locator("input[name=subject]").fill("Opening hours in winter")
+    forum.locator("input[name=author]").fill("Olga")
+    forum.locator("textarea[name=text]").fill("Is the club open on Sundays in December?")
+    forum.get_by_role("button", name="Start the topic").click()
+    expect(forum.locator("body")).to_contain_text("Opening hours in winter")
+    shot("09-forum-topic-posted")
+    preview = Preview.objects.get(site=site)
+    purchased = Path(settings.PRIVATE_MEDIA_ROOT) / site.directory
+    assert not any(path.suffix in {".sqlite3", ".db"} for path in purchased.iterdir())  # the purchase is untouched
+
+    # Stop: the process and its port are gone, the page offers Run again.
+    page.locator("#preview-stop").click()
+    expect(page.locator("#preview-run")).to_be_visible()
+    expect(page.locator("#preview-frame")).to_have_count(0)
+    shot("10-forum-stopped")
+    preview.refresh_from_db()
+    assert preview.status == Preview.Status.STOPPED
+    assert_nothing_left(preview)
