@@ -429,9 +429,7 @@ SITE_PREVIEW_MAX_BODY_MB = env.int("SITE_PREVIEW_MAX_BODY_MB", default=10)
 # This host's name: a preview belongs to the host that runs it (its Celery queue is previews.<host>).
 SITE_PREVIEW_HOST = env.str("SITE_PREVIEW_HOST", default=socket.gethostname())
 # Where the previews' working copies live (one directory per preview, removed when it stops).
-SITE_PREVIEW_WORK_ROOT = env.str(
-    "SITE_PREVIEW_WORK_ROOT", default=str(Path(tempfile.gettempdir()) / "agora-previews")
-)
+SITE_PREVIEW_WORK_ROOT = env.str("SITE_PREVIEW_WORK_ROOT", default=str(Path(tempfile.gettempdir()) / "agora-previews"))
 
 # --- Backups --------------------------------------------------------------------------------
 BACKUP_DIR = env.str("BACKUP_DIR", default=str(BASE_DIR / "backups"))
