@@ -54,7 +54,7 @@ class ThreadMessageSerializer(serializers.ModelSerializer[ThreadMessage]):
 
 
 class ThreadSerializer(serializers.ModelSerializer[Thread]):
-    site_name = serializers.CharField(source="site.name", default=None, read_only=True)
+    site_name = serializers.CharField(source="site.name", default=None, allow_null=True, read_only=True)
     message_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -95,6 +95,7 @@ class BotView(GenericAPIView[BotMessage]):
             return BotMessage.objects.none()
         return selectors.bot_messages_of(account_of(self.request))
 
+    @extend_schema(responses={200: BotMessageSerializer(many=True)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(BotMessageSerializer(page, many=True).data)
