@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import TimeoutError as CeleryTimeoutError
+from celery.signals import worker_shutdown
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,15 @@ START_QUEUE = "previews"
 
 def host_queue(host: str) -> str:
     return f"{START_QUEUE}.{host}"
+
+
+@worker_shutdown.connect
+def previews_end_with_the_preview_worker(sender: Any, **kwargs: Any) -> None:
+    """A preview host's worker (one consuming a ``previews`` queue) that stops ends this host's
+    previews at once: the server is shutting down. Other workers on the host leave them alone."""
+    consumed = sender.app.amqp.queues.consume_from or {}
+    if any(str(name).startswith(START_QUEUE) for name in consumed):
+        previews.previews_shutdown()
 
 
 # Not acks_late: a start redelivered after a crash would start a second process.

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,26 +23,33 @@ from tests.sitestore.previews_support import (  # noqa: F401  # preview_settings
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def preview_worker(settings):
+def broker_url(settings) -> str:
+    # This test run's own Redis database (a parallel worker has its own): another worker's tests
+    # clear their cache database between tests, which would wipe a shared broker's queue.
+    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
     try:
-        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
         if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {BROKER_URL}: {error}")
-        pytest.skip(f"Redis not reachable at {BROKER_URL}")
+            pytest.fail(f"Redis is required but not reachable at {url}: {error}")
+        pytest.skip(f"Redis not reachable at {url}")
+    return url
+
+
+@pytest.fixture
+def preview_worker(settings, broker_url):
     # A queue of this test only, standing for one preview host's "previews" queue.
     queue = f"previews-test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_RESULT_BACKEND": BROKER_URL,
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_RESULT_BACKEND": broker_url,
         "SITESTORE_BUNDLES_ROOT": str(TEST_BUNDLES),
         "SITE_PREVIEW_PORTS": settings.SITE_PREVIEW_PORTS,
         "SITE_PREVIEW_WORK_ROOT": settings.SITE_PREVIEW_WORK_ROOT,
@@ -56,36 +64,67 @@ def preview_worker(settings):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield queue
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    sys.stderr.write(output)  # shown by pytest when the test fails
+    worker = Worker(queue=queue, process=process)
+    yield worker
+    worker.stop()
 
 
-def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker):
+@dataclass
+class Worker:
+    queue: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        """A warm shutdown (SIGTERM), as when the host's service manager stops the worker."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            output, _ = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        sys.stderr.write(output)  # shown by pytest when the test fails
+
+
+def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker, broker_url):
+    queue = preview_worker.queue
     user = UserFactory()
     template = SiteTemplateFactory(bundle="echo")
-    client = Celery(broker=BROKER_URL, backend=BROKER_URL, set_as_current=False)  # the app under test stays current
+    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
 
     started = client.send_task(
-        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker
+        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=queue
     ).get(timeout=90)
 
     preview = Preview.objects.get(pk=started["preview"])
     assert preview.status == Preview.Status.RUNNING and preview.host == "preview-host-1"
     assert previews.process_matches(preview.pid, preview.process_started_at)
     refused = client.send_task(
-        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker
+        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=queue
     ).get(timeout=90)
     assert "already have a preview" in refused["error"]
 
-    stopped = client.send_task("sitestore.preview_stop", args=[preview.pk, "stopped by owner"], queue=preview_worker)
+    stopped = client.send_task("sitestore.preview_stop", args=[preview.pk, "stopped by owner"], queue=queue)
 
     assert stopped.get(timeout=90) == "stopped"
     preview.refresh_from_db()
     assert preview.stop_reason == "stopped by owner"
+    assert_nothing_left(preview)
+
+
+def test_a_preview_hosts_worker_that_shuts_down_ends_its_previews(preview_worker, broker_url):
+    user = UserFactory()
+    template = SiteTemplateFactory(bundle="echo")
+    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)
+    started = client.send_task(
+        "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker.queue
+    ).get(timeout=90)
+    preview = Preview.objects.get(pk=started["preview"])
+    assert previews.process_matches(preview.pid, preview.process_started_at)
+
+    preview_worker.stop()
+
+    preview.refresh_from_db()
+    assert (preview.status, preview.stop_reason) == (Preview.Status.STOPPED, "server shutdown")
     assert_nothing_left(preview)
