@@ -1,4 +1,7 @@
+import os
+
 import pytest
+import redis
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -55,3 +58,18 @@ def _isolated_uploads(settings, tmp_path):
     """Uploaded files of one test never land where another test (or a later run) looks."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private-media")
+
+
+@pytest.fixture
+def celery_broker_url(settings) -> str:
+    """A Redis broker for tests that start a real Celery worker: this test run's own Redis database
+    (a parallel worker has its own), since another worker's tests clear their cache database
+    between tests, which would wipe a shared broker's queue."""
+    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"Redis is required but not reachable at {url}: {error}")
+        pytest.skip(f"Redis not reachable at {url}")
+    return url

@@ -9,9 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from celery import Celery
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -25,27 +23,13 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def broker_url() -> str:
-    # This test run's own Redis database (a parallel worker has its own): another worker's tests
-    # clear their cache database between tests, which would wipe a shared broker's queue.
-    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {url}: {error}")
-        pytest.skip(f"Redis not reachable at {url}")
-    return url
-
-
-@pytest.fixture
-def worker(broker_url):
+def worker(celery_broker_url):
     queue = f"agora-test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
+        "CELERY_BROKER_URL": celery_broker_url,
+        "CELERY_RESULT_BACKEND": celery_broker_url,
         **child_database_env(),
     }
     process = subprocess.Popen(
@@ -66,9 +50,10 @@ def worker(broker_url):
     sys.stderr.write(output)  # shown by pytest when the test fails
 
 
-def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
+def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, celery_broker_url):
     blocked = UserFactory(is_blocked=True, blocked_reason="spam", blocked_until=timezone.now() - timedelta(minutes=1))
-    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
+    # Not set as the current app: the app under test stays current for the tests that run next.
+    client = Celery(broker=celery_broker_url, backend=celery_broker_url, set_as_current=False)
 
     result = client.send_task("core.run_scheduled_job", args=["accounts.lift_expired_blocks"], queue=worker)
 
@@ -79,7 +64,7 @@ def test_real_worker_runs_the_scheduled_job_task_from_redis(worker, broker_url):
     assert not User.objects.get(pk=blocked.pk).is_blocked
 
 
-def test_real_worker_runs_the_mailing_job_and_records_every_delivery(worker, broker_url):
+def test_real_worker_runs_the_mailing_job_and_records_every_delivery(worker, celery_broker_url):
     owner = UserFactory()
     message = MailMessage.objects.create(owner=owner, subject="Worker news", body="Sent by a real worker.")
     now = timezone.now()
@@ -94,7 +79,8 @@ def test_real_worker_runs_the_mailing_job_and_records_every_delivery(worker, bro
     mailing.clients.set(
         [Client.objects.create(owner=owner, email=f"reader{n}@example.com", full_name=f"Reader {n}") for n in range(3)]
     )
-    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
+    # Not set as the current app: the app under test stays current for the tests that run next.
+    client = Celery(broker=celery_broker_url, backend=celery_broker_url, set_as_current=False)
 
     result = client.send_task("core.run_scheduled_job", args=["mailings.send_due_mailings"], queue=worker)
 

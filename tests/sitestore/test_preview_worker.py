@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 from celery import Celery
 
 from sitestore import previews
@@ -28,28 +27,14 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def broker_url(settings) -> str:
-    # This test run's own Redis database (a parallel worker has its own): another worker's tests
-    # clear their cache database between tests, which would wipe a shared broker's queue.
-    url = settings.REDIS_URL or "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if os.environ.get("AGORA_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"Redis is required but not reachable at {url}: {error}")
-        pytest.skip(f"Redis not reachable at {url}")
-    return url
-
-
-@pytest.fixture
-def preview_worker(settings, broker_url):
+def preview_worker(settings, celery_broker_url):
     # A queue of this test only, standing for one preview host's "previews" queue.
     queue = f"previews-test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
+        "CELERY_BROKER_URL": celery_broker_url,
+        "CELERY_RESULT_BACKEND": celery_broker_url,
         "SITESTORE_BUNDLES_ROOT": str(TEST_BUNDLES),
         "SITE_PREVIEW_PORTS": settings.SITE_PREVIEW_PORTS,
         "SITE_PREVIEW_WORK_ROOT": settings.SITE_PREVIEW_WORK_ROOT,
@@ -87,11 +72,12 @@ class Worker:
         sys.stderr.write(output)  # shown by pytest when the test fails
 
 
-def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker, broker_url):
+def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker, celery_broker_url):
     queue = preview_worker.queue
     user = UserFactory()
     template = SiteTemplateFactory(bundle="echo")
-    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)  # the app under test stays current
+    # Not set as the current app: the app under test stays current for the tests that run next.
+    client = Celery(broker=celery_broker_url, backend=celery_broker_url, set_as_current=False)
 
     started = client.send_task(
         "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=queue
@@ -113,10 +99,10 @@ def test_a_preview_hosts_worker_starts_and_stops_a_real_preview(preview_worker, 
     assert_nothing_left(preview)
 
 
-def test_a_preview_hosts_worker_that_shuts_down_ends_its_previews(preview_worker, broker_url):
+def test_a_preview_hosts_worker_that_shuts_down_ends_its_previews(preview_worker, celery_broker_url):
     user = UserFactory()
     template = SiteTemplateFactory(bundle="echo")
-    client = Celery(broker=broker_url, backend=broker_url, set_as_current=False)
+    client = Celery(broker=celery_broker_url, backend=celery_broker_url, set_as_current=False)
     started = client.send_task(
         "sitestore.preview_start", kwargs={"user_id": user.pk, "template_id": template.pk}, queue=preview_worker.queue
     ).get(timeout=90)
