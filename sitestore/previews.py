@@ -225,7 +225,7 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int, seconds: 
                     "" if process.poll() is None else _("Another program answered on port %(port)s.") % {"port": port}
                 )
         except OSError:
-            pass
+            pass  # not listening yet: wait a little longer
         if time.monotonic() >= deadline:
             return _("The site did not accept connections within %(seconds)s seconds.") % {"seconds": int(seconds)}
         time.sleep(0.05)

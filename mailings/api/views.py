@@ -3,6 +3,7 @@ mailings; managers see every mailing (read-only) and may disable any. Every rule
 ``mailings.services``; its Django ``ValidationError``/``PermissionDenied`` become 400/403 in
 ``core.api.exceptions``. Objects a user may not see answer 404."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
@@ -48,6 +49,8 @@ class _OwnedViewSet(
 
     lookup_value_regex = r"\d+"
     write_serializer_class: type
+    # Each subclass changes ``instance`` with the validated data through its app's service.
+    perform_write: Callable[[Any, dict[str, Any]], Any]
 
     def _write_data(self, request: Request, instance=None) -> dict:
         serializer = self.write_serializer_class(data=request.data, partial=instance is not None and self.partial)
@@ -56,10 +59,6 @@ class _OwnedViewSet(
             return serializer.validated_data
         # A PATCH keeps the current value of every field it does not name.
         return {**self.write_serializer_class(instance).data, **serializer.validated_data}
-
-    def perform_write(self, instance: Any, data: dict[str, Any]) -> Any:
-        """Change ``instance`` with the validated ``data`` through the app's service (each subclass)."""
-        raise NotImplementedError
 
     def _created(self, instance) -> Response:
         return Response(self.get_serializer(instance).data, status=status.HTTP_201_CREATED)
