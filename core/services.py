@@ -1,12 +1,14 @@
-"""Shared write paths: the audit trail and the bookkeeping of scheduled jobs."""
+"""Shared write paths: the audit trail, applying validated field changes, the bookkeeping of scheduled jobs."""
 
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.models import AuditEvent, JobRun
 from core.request_info import client_ip
@@ -38,6 +40,25 @@ def audit_record(
         ip_address=client_ip(request) if request is not None else None,
         details=details or {},
     )
+
+
+def fields_check(data: dict[str, Any], *, allowed: tuple[str, ...]) -> None:
+    """Refuse, naming them, fields that a service does not let its callers change."""
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+
+
+def changes_apply(instance: models.Model, data: dict[str, Any], *, allowed: tuple[str, ...]) -> list[str]:
+    """Set ``data`` on ``instance`` in memory and validate the model; the changed field names.
+
+    Nothing is saved: the calling service saves (with ``update_fields``) inside its transaction.
+    """
+    fields_check(data, allowed=allowed)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    return list(data)
 
 
 def audit_events_purge() -> int:

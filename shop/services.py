@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.images import jpeg_bytes, verified_image
 from core.parsing import positive_int
-from core.services import audit_record
+from core.services import audit_record, changes_apply, fields_check
 from core.storage import files_delete_on_commit
 from shop import selectors, tasks
 from shop.models import (
@@ -218,9 +218,7 @@ def _product_changes(product: Product, data: dict[str, Any]) -> tuple[list[str],
 
     ``data["image"]`` is an upload (replace), ``False`` or ``None`` (remove) — the admin's "clear" box.
     """
-    unknown = set(data) - set(PRODUCT_FIELDS)
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    fields_check(data, allowed=PRODUCT_FIELDS)
     errors: dict[str, list[str]] = {}
     content = None
     if data.get("image"):
@@ -316,19 +314,9 @@ def product_delete(*, product: Product, actor: User | None, request: HttpRequest
         files_delete_on_commit(Product.image.field.storage, [image])
 
 
-def _category_changes(category: Category, data: dict[str, Any]) -> list[str]:
-    unknown = set(data) - set(CATEGORY_FIELDS)
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    for name, value in data.items():
-        setattr(category, name, value)
-    category.full_clean()
-    return list(data)
-
-
 def category_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> Category:
     category = Category()
-    fields = _category_changes(category, data)
+    fields = changes_apply(category, data, allowed=CATEGORY_FIELDS)
     with transaction.atomic():
         category.save()
         audit_record(
@@ -341,7 +329,7 @@ def category_update(
     *, category: Category, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None
 ) -> Category:
     current = Category.objects.get(pk=category.pk)
-    fields = _category_changes(current, data)
+    fields = changes_apply(current, data, allowed=CATEGORY_FIELDS)
     with transaction.atomic():
         if fields:
             current.save(update_fields=[*fields, "updated_at"])

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.emails import email_send
 from core.parsing import id_or_none
-from core.services import audit_record
+from core.services import audit_record, changes_apply
 from sitestore.feedback import FaqDocument, FaqIndex, language_of
 from sitestore.models import BotMessage, FaqEntry, Thread, ThreadMessage, UserSite
 
@@ -50,13 +50,8 @@ def _text(value: object, *, field: str, maximum: int, empty_message: str) -> str
 
 
 def _faq_changes(entry: FaqEntry, data: dict[str, Any]) -> list[str]:
-    unknown = set(data) - set(FAQ_FIELDS)
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    for name, value in data.items():
-        setattr(entry, name, value.strip() if isinstance(value, str) else value)
-    entry.full_clean()
-    return list(data)
+    stripped = {name: value.strip() if isinstance(value, str) else value for name, value in data.items()}
+    return changes_apply(entry, stripped, allowed=FAQ_FIELDS)
 
 
 def faq_entry_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> FaqEntry:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.emails import email_send
-from core.services import audit_record
+from core.services import audit_record, changes_apply
 from sitestore import previews, selectors
 from sitestore.models import Preview, SiteTemplate, StageChange, TemplateCartItem, UserSite
 
@@ -41,17 +41,12 @@ TEMPLATE_FIELDS = (
 
 def _template_changes(template: SiteTemplate, data: dict[str, Any]) -> list[str]:
     """Apply ``data`` in memory and validate it; a published template needs a sound bundle."""
-    unknown = set(data) - set(TEMPLATE_FIELDS)
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
-    for name, value in data.items():
-        setattr(template, name, value)
-    template.full_clean()
+    fields = changes_apply(template, data, allowed=TEMPLATE_FIELDS)
     if template.is_published:
         problems = selectors.template_bundle_problems(template)
         if problems:
             raise ValidationError({"bundle": problems})
-    return list(data)
+    return fields
 
 
 def template_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> SiteTemplate:

@@ -15,6 +15,7 @@ from core.api.pagination import CursorPagination
 from core.forms import apply_errors
 from core.parsing import ID_MAX, id_or_404, id_or_none, page_number, positive_int
 from core.permissions import IsBlogManager, IsManager, check_blog_manager, check_manager, is_blog_manager, is_manager
+from core.services import changes_apply, fields_check
 from core.storage import files_delete_on_commit
 from core.timezones import time_zone_choices, validate_time_zone
 from tests.factories import UserFactory
@@ -226,3 +227,22 @@ def test_a_cursor_that_does_not_decode_is_a_400_not_a_404(cursor):
         CursorPagination().paginate_queryset(User.objects.all(), request)
 
     assert "cursor" in caught.value.detail
+
+
+# --- Applying field changes ----------------------------------------------------------------
+
+
+def test_fields_a_service_does_not_allow_are_refused_by_name():
+    with pytest.raises(ValidationError) as refused:
+        fields_check({"first_name": "Ann", "is_staff": True, "password": "x"}, allowed=("first_name",))
+    assert refused.value.messages == ["These fields cannot be changed: is_staff, password."]
+
+
+def test_changes_are_set_and_validated_in_memory_and_the_changed_names_returned(db):
+    user = User(username="ann.lee", email="ann@example.com", phone="+79123456780", last_name="Lee")
+    assert changes_apply(user, {"first_name": "Ann"}, allowed=("first_name",)) == ["first_name"]
+    assert user.first_name == "Ann" and user.pk is None  # nothing saved
+
+    with pytest.raises(ValidationError) as invalid:
+        changes_apply(user, {"username": "x"}, allowed=("username",))
+    assert "username" in invalid.value.message_dict
