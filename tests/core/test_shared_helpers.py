@@ -239,7 +239,7 @@ def test_fields_a_service_does_not_allow_are_refused_by_name():
 
 
 def test_changes_are_set_and_validated_in_memory_and_the_changed_names_returned(db):
-    user = User(username="ann.lee", email="ann@example.com", phone="+79123456780", last_name="Lee")
+    user = User(username="ann.lee", email="ann@example.com", phone="+79123456780", last_name="Lee", password="!")
     assert changes_apply(user, {"first_name": "Ann"}, allowed=("first_name",)) == ["first_name"]
     assert user.first_name == "Ann" and user.pk is None  # nothing saved
 
