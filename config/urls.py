@@ -24,6 +24,7 @@ urlpatterns = [
     path("blog/", include("blog.urls")),
     path("mailings/", include("mailings.urls")),
     path("sites/", include("sitestore.urls")),
+    path("crowdfunding/", include("crowdfunding.urls")),
     path("", include("core.urls")),
 ]
 
