@@ -26,6 +26,7 @@ from crowdfunding.models import (
     Project,
     ProjectRole,
     Promotion,
+    RewardTier,
     Role,
     Topic,
 )
@@ -401,3 +402,15 @@ def profile_panel(*, viewer: Viewer, person: User) -> ProfilePanel | None:
             "projects": projects,
         },
     )
+
+
+def tier_own_or_404(*, author: Viewer, project_id: object, tier_id: object) -> RewardTier:
+    """A reward tier of one of the author's projects, addressed through that project; anything else is a 404."""
+    tier = (
+        RewardTier.objects.filter(pk=id_or_404(tier_id), project_id=id_or_404(project_id), project__author_id=author.pk)
+        .select_related("project")
+        .first()
+    )
+    if tier is None:
+        raise Http404
+    return tier
