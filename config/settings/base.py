@@ -261,7 +261,7 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 PRIVATE_MEDIA_ROOT = env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private-media"))
 # Public uploads served by Django itself (fine for one node; use the proxy or object storage at scale).
 SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=DEBUG)
-PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/", "articles/"]
+PUBLIC_MEDIA_PREFIXES = ["avatars/", "products/", "articles/", "crowdfunding/covers/"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -361,7 +361,7 @@ SITESTORE_DEVELOPERS_EMAIL = env.list("SITESTORE_DEVELOPERS_EMAIL", default=[])
 
 # --- What apps contribute to shared pages (core/registry.py): dotted paths, resolved when used ---
 # (viewer=..., person=...) -> core.registry.ProfilePanel | None, shown on the public profile.
-PROFILE_PANELS = ["chat.selectors.profile_panel"]
+PROFILE_PANELS = ["chat.selectors.profile_panel", "crowdfunding.selectors.profile_panel"]
 # Each app's core.sections.Section, in navigation order (the bar and the home page).
 HOME_SECTIONS = [
     "shop.sections.SECTION",
