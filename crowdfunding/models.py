@@ -6,6 +6,8 @@ pre-ordered products) are only ever changed with conditional ``F()`` updates, an
 check constraints make an overfilled team or an oversold tier impossible even for a buggy caller.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
 from django.db import models
@@ -71,6 +73,11 @@ HEADCOUNT_MAX = 10
 AUTHOR_PRICE_MAX = 1_000_000
 
 
+def cover_upload_to(instance: "Project", filename: str) -> str:
+    # Covers are re-encoded to JPEG by the services; a random name reveals nothing of the upload.
+    return f"crowdfunding/covers/{uuid.uuid4().hex}.jpg"
+
+
 class ParticipantProfile(TimeStampedModel):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -120,7 +127,7 @@ class Project(TimeStampedModel):
         _("duration in months"), validators=[MinValueValidator(3), MaxValueValidator(12)]
     )
     deadline = models.DateTimeField(_("funding deadline"), db_index=True)
-    cover = models.ImageField(_("cover image"), upload_to="crowdfunding/covers/", blank=True)
+    cover = models.ImageField(_("cover image"), upload_to=cover_upload_to, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     # Moderation: a hidden project is seen by its author and staff only.
     is_hidden = models.BooleanField(_("hidden by moderators"), default=False, db_index=True)
