@@ -414,3 +414,44 @@ def tier_own_or_404(*, author: Viewer, project_id: object, tier_id: object) -> R
     if tier is None:
         raise Http404
     return tier
+
+
+def projects_sorted(projects: QuerySet[Project], *, sort: str) -> QuerySet[Project]:
+    """``projects`` in one of SORTS, ordered as ``project_list`` orders the public ones."""
+    if sort == "ending":
+        return projects.annotate(closed=~Q(status=Project.Status.ACTIVE)).order_by("closed", "deadline", "-id")
+    if sort == "funded":
+        return projects.order_by("-raised", "-id")
+    if sort == "rating":
+        return projects.order_by("-rating_overall", "-id")
+    # Drafts (not yet published) come first among the author's own, newest first.
+    return projects.order_by(F("published_at").desc(nulls_first=True), "-created_at", "-id")
+
+
+def my_project_list(
+    *, author: User, topic: str | None = None, status: str | None = None, sort: str = "newest"
+) -> QuerySet[Project]:
+    """The author's own projects in any status (drafts and hidden ones too), filtered and sorted like
+    ``project_list``."""
+    projects = Project.objects.filter(author=author).select_related("author")
+    if topic:
+        projects = projects.filter(topic=topic)
+    if status:
+        projects = projects.filter(status=status)
+    return projects_sorted(projects, sort=sort)
+
+
+def project_tiers(*, project: Project) -> QuerySet[RewardTier]:
+    """A project's reward tiers, cheapest first."""
+    return RewardTier.objects.filter(project=project).order_by("min_amount", "id")
+
+
+def project_donations_public(*, project: Project) -> QuerySet[Donation]:
+    """A project's donations as the public lists them (refunded ones left out), newest first; name
+    each with ``donor_name`` so that an anonymous donor is never named."""
+    return (
+        Donation.objects.filter(project=project)
+        .exclude(status=Donation.Status.REFUNDED)
+        .select_related("donor", "tier")
+        .order_by("-created_at", "-id")
+    )
