@@ -319,6 +319,11 @@ SPECTACULAR_SETTINGS = {
         "MailingRunStatusEnum": "mailings.models.MailingRun.Status",
         "AttemptStatusEnum": "mailings.models.Attempt.Status",
         "ThreadStatusEnum": "sitestore.models.Thread.Status",
+        # Donations have a "kind" too: the site templates' keeps the name it had.
+        "KindEnum": "sitestore.models.SiteTemplate.Kind",
+        "DonationKindEnum": "crowdfunding.models.Donation.Kind",
+        "TopicEnum": "crowdfunding.models.Topic",
+        "PlatformEnum": "crowdfunding.models.Platform",
     },
 }
 
