@@ -100,6 +100,13 @@ JOBS: tuple[Job, ...] = (
         atomic=False,  # each preview is killed and marked stopped in its own transaction
     ),
     Job(
+        name="crowdfunding.close_due_projects",
+        function="crowdfunding.jobs.close_due_projects",
+        cron="*/5 * * * *",
+        description="Close active crowdfunding projects past their deadline: funded, or failed with pledges refunded.",
+        atomic=False,  # each project is closed in its own transaction, its emails sent once that commits
+    ),
+    Job(
         name="core.purge_audit_events",
         function="core.jobs.purge_audit_events",
         cron="17 3 * * *",
