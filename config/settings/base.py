@@ -350,6 +350,7 @@ ACCOUNTS_LOGIN_HOOKS = ["shop.services.cart_merge_session"]
 # Blog articles are the site's publications: they stay, their author set to none (the FK's SET_NULL).
 ACCOUNTS_DELETE_HOOKS = [
     "chat.services.member_account_deleted",
+    "crowdfunding.services.participant_account_deleted",
     "mailings.services.owner_account_deleted",
     "shop.services.customer_account_deleted",
     "sitestore.services.owner_account_deleted",
