@@ -8,4 +8,6 @@ SECTION = Section(
     "crowdfunding",
     _("Crowdfunding"),
     _("Fund beginner bloggers, join their teams and promote their work."),
+    url_name="crowdfunding:home",
+    stats="crowdfunding.selectors.home_stats",
 )
