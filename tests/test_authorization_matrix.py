@@ -64,6 +64,11 @@ PUBLIC_ROUTES = {
     "sitestore:catalogue",
     "sitestore:template",
     "sitestore:about",
+    # Crowdfunding's shop window: the section home, the project list and published project pages are
+    # for everyone; giving, applying, promoting and writing need an account, drafts and hidden ones 404.
+    "crowdfunding:home",
+    "crowdfunding:list",
+    "crowdfunding:detail",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -244,6 +249,12 @@ def _someone_elses_site_kwargs() -> dict:
     return {"pk": UserSiteFactory().pk}
 
 
+def _someone_elses_draft_kwargs() -> dict:
+    from tests.crowdfunding.factories import ProjectFactory
+
+    return {"pk": ProjectFactory().pk}
+
+
 def _someone_elses_thread_kwargs() -> dict:
     from tests.sitestore.factories import ThreadMessageFactory
 
@@ -326,6 +337,13 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-feedback-thread-detail": ("/api/feedback/threads/{pk}/", _someone_elses_thread_kwargs),
     "api-feedback-thread-reply": ("/api/feedback/threads/{pk}/reply/", _someone_elses_thread_kwargs, "post"),
     "api-feedback-thread-close": ("/api/feedback/threads/{pk}/close/", _someone_elses_thread_kwargs, "post"),
+    # Another user's draft does not exist for anyone but its author, on every page and form of it.
+    "crowdfunding:detail": ("/crowdfunding/projects/{pk}/", _someone_elses_draft_kwargs),
+    "crowdfunding:edit": ("/crowdfunding/projects/{pk}/edit/", _someone_elses_draft_kwargs),
+    "crowdfunding:publish": ("/crowdfunding/projects/{pk}/publish/", _someone_elses_draft_kwargs, "post"),
+    "crowdfunding:donate": ("/crowdfunding/projects/{pk}/donate/", _someone_elses_draft_kwargs, "post"),
+    "crowdfunding:apply": ("/crowdfunding/projects/{pk}/apply/", _someone_elses_draft_kwargs, "post"),
+    "crowdfunding:promotion-submit": ("/crowdfunding/projects/{pk}/promotions/", _someone_elses_draft_kwargs, "post"),
 }
 
 
