@@ -261,6 +261,27 @@ def _someone_elses_thread_kwargs() -> dict:
     return {"pk": ThreadMessageFactory().thread_id}
 
 
+def _someone_elses_active_project_kwargs() -> dict:
+    """A published project (public, so only ownership stands in the way) with a reward tier."""
+    from tests.crowdfunding.factories import RewardTierFactory
+
+    tier = RewardTierFactory()
+    return {"pk": tier.project_id, "tier": tier.pk}
+
+
+def _someone_elses_application_kwargs() -> dict:
+    """Someone's application to someone else's project: neither the applicant's nor the author's."""
+    from tests.crowdfunding.factories import ApplicationFactory
+
+    return {"pk": ApplicationFactory().pk}
+
+
+def _someone_elses_promotion_kwargs() -> dict:
+    from tests.crowdfunding.factories import PromotionFactory
+
+    return {"pk": PromotionFactory().pk}
+
+
 # route name -> (path template, factory of an object the signed-in user may not see[, method])
 HIDDEN_OBJECTS: dict[str, tuple] = {
     "api-user-detail": ("/api/users/{pk}/", _inactive_user_kwargs),
@@ -344,6 +365,38 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
     "crowdfunding:donate": ("/crowdfunding/projects/{pk}/donate/", _someone_elses_draft_kwargs, "post"),
     "crowdfunding:apply": ("/crowdfunding/projects/{pk}/apply/", _someone_elses_draft_kwargs, "post"),
     "crowdfunding:promotion-submit": ("/crowdfunding/projects/{pk}/promotions/", _someone_elses_draft_kwargs, "post"),
+    # The author's manage page and its actions, and withdrawing one's own application: for anyone else
+    # the project, tier, application or promotion does not exist (a public project's too).
+    "crowdfunding:manage": ("/crowdfunding/projects/{pk}/manage/", _someone_elses_active_project_kwargs),
+    "crowdfunding:cancel": ("/crowdfunding/projects/{pk}/cancel/", _someone_elses_active_project_kwargs, "post"),
+    "crowdfunding:tier-add": ("/crowdfunding/projects/{pk}/tiers/add/", _someone_elses_active_project_kwargs, "post"),
+    "crowdfunding:tier-edit": ("/crowdfunding/projects/{pk}/tiers/{tier}/edit/", _someone_elses_active_project_kwargs),
+    "crowdfunding:tier-delete": (
+        "/crowdfunding/projects/{pk}/tiers/{tier}/delete/",
+        _someone_elses_active_project_kwargs,
+        "post",
+    ),
+    "crowdfunding:application-accept": (
+        "/crowdfunding/applications/{pk}/accept/",
+        _someone_elses_application_kwargs,
+        "post",
+    ),
+    "crowdfunding:application-reject": (
+        "/crowdfunding/applications/{pk}/reject/",
+        _someone_elses_application_kwargs,
+        "post",
+    ),
+    "crowdfunding:application-withdraw": (
+        "/crowdfunding/applications/{pk}/withdraw/",
+        _someone_elses_application_kwargs,
+        "post",
+    ),
+    "crowdfunding:promotion-approve": (
+        "/crowdfunding/promotions/{pk}/approve/",
+        _someone_elses_promotion_kwargs,
+        "post",
+    ),
+    "crowdfunding:promotion-reject": ("/crowdfunding/promotions/{pk}/reject/", _someone_elses_promotion_kwargs, "post"),
 }
 
 
