@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("mailings.api.urls")),
     path("", include("blog.api.urls")),
     path("", include("sitestore.api.urls")),
+    path("", include("crowdfunding.api.urls")),
 ]

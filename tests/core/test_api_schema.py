@@ -22,6 +22,12 @@ PUBLIC_OPERATIONS = {
     ("post", "/api/auth/login/"),
     ("post", "/api/auth/refresh/"),
     ("post", "/api/users/login/"),
+    ("get", "/api/projects/"),
+    ("get", "/api/projects/{id}/"),
+    ("get", "/api/projects/{id}/donations/"),
+    ("get", "/api/projects/top/"),
+    ("get", "/api/projects/{project_pk}/tiers/"),
+    ("get", "/api/projects/{project_pk}/tiers/{id}/"),
 }
 HTTP_METHODS = {"get", "put", "patch", "post", "delete", "head", "options", "trace"}
 
