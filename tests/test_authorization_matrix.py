@@ -69,6 +69,14 @@ PUBLIC_ROUTES = {
     "crowdfunding:home",
     "crowdfunding:list",
     "crowdfunding:detail",
+    # Crowdfunding's shop window over the API: published projects, the top lists, a project's tiers and
+    # its donations (anonymous donors unnamed) are for everyone; drafts and hidden ones answer 404.
+    "api-project-list",
+    "api-project-detail",
+    "api-project-top",
+    "api-project-donations",
+    "api-project-tier-list",
+    "api-project-tier-detail",
 }
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
@@ -249,6 +257,25 @@ def _someone_elses_site_kwargs() -> dict:
     return {"pk": UserSiteFactory().pk}
 
 
+def _someone_elses_draft_project_kwargs() -> dict:
+    from tests.crowdfunding.factories import ProjectFactory, RewardTierFactory
+
+    tier = RewardTierFactory(project=ProjectFactory())
+    return {"pk": tier.project_id, "project": tier.project_id, "tier": tier.pk}
+
+
+def _application_to_someone_elses_project_kwargs() -> dict:
+    from tests.crowdfunding.factories import ApplicationFactory
+
+    return {"pk": ApplicationFactory().pk}
+
+
+def _promotion_of_someone_elses_project_kwargs() -> dict:
+    from tests.crowdfunding.factories import PromotionFactory
+
+    return {"pk": PromotionFactory().pk}
+
+
 def _someone_elses_draft_kwargs() -> dict:
     from tests.crowdfunding.factories import ProjectFactory
 
@@ -397,6 +424,24 @@ HIDDEN_OBJECTS: dict[str, tuple] = {
         "post",
     ),
     "crowdfunding:promotion-reject": ("/crowdfunding/promotions/{pk}/reject/", _someone_elses_promotion_kwargs, "post"),
+    "api-project-detail": ("/api/projects/{pk}/", _someone_elses_draft_project_kwargs),
+    "api-project-publish": ("/api/projects/{pk}/publish/", _someone_elses_draft_project_kwargs, "post"),
+    "api-project-cancel": ("/api/projects/{pk}/cancel/", _someone_elses_draft_project_kwargs, "post"),
+    "api-project-donate": ("/api/projects/{pk}/donate/", _someone_elses_draft_project_kwargs, "post"),
+    "api-project-apply": ("/api/projects/{pk}/apply/", _someone_elses_draft_project_kwargs, "post"),
+    "api-project-donations": ("/api/projects/{pk}/donations/", _someone_elses_draft_project_kwargs),
+    "api-project-tier-list": ("/api/projects/{project}/tiers/", _someone_elses_draft_project_kwargs),
+    "api-project-tier-detail": ("/api/projects/{project}/tiers/{tier}/", _someone_elses_draft_project_kwargs),
+    # Only the project's author decides on an application or a promotion; to anyone else it does not exist.
+    "api-application-accept": ("/api/applications/{pk}/accept/", _application_to_someone_elses_project_kwargs, "post"),
+    "api-application-reject": ("/api/applications/{pk}/reject/", _application_to_someone_elses_project_kwargs, "post"),
+    "api-application-withdraw": (
+        "/api/applications/{pk}/withdraw/",
+        _application_to_someone_elses_project_kwargs,
+        "post",
+    ),
+    "api-promotion-approve": ("/api/promotions/{pk}/approve/", _promotion_of_someone_elses_project_kwargs, "post"),
+    "api-promotion-reject": ("/api/promotions/{pk}/reject/", _promotion_of_someone_elses_project_kwargs, "post"),
 }
 
 
