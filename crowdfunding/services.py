@@ -8,7 +8,7 @@ transaction of every change that affects them, so pages and rankings only read t
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -165,6 +165,20 @@ def _specialists_clean(value: object, errors: dict[str, list[str]]) -> Specialis
     return team
 
 
+def _text_lengths_check(instance: models.Model, names: Iterable[str], errors: dict[str, list[str]]) -> None:
+    """Enforce a ``TextField``'s ``max_length``: Django's model validation leaves it to forms."""
+    for name in names:
+        field = instance._meta.get_field(name)
+        value = getattr(instance, name)
+        if not isinstance(field, models.TextField) or not isinstance(value, str) or name in errors:
+            continue
+        if field.max_length is not None and len(value) > field.max_length:
+            errors[name] = [
+                _("Write at most %(max)s characters (it has %(length)s).")
+                % {"max": field.max_length, "length": len(value)}
+            ]
+
+
 def _deadline_check(deadline: datetime, errors: dict[str, list[str]]) -> None:
     now = timezone.now()
     if not now + DEADLINE_MIN_AHEAD <= deadline <= now + DEADLINE_MAX_AHEAD:
@@ -189,6 +203,7 @@ def _project_clean(
         project.clean_fields(exclude=excluded)
     except ValidationError as error:
         errors.update(error.message_dict)
+    _text_lengths_check(project, scalar, errors)
     if "deadline" in scalar and "deadline" not in errors and timezone.is_naive(project.deadline):
         project.deadline = timezone.make_aware(project.deadline)
     sites = _sites_clean(data.get("sites"), errors) if "sites" in fields else None
@@ -260,6 +275,7 @@ def participant_profile_save(
         changes_apply(profile, changes, allowed=PROFILE_FIELDS)
     except ValidationError as error:
         errors = {**error.message_dict, **errors}
+    _text_lengths_check(profile, [name for name in ("skills", "experience") if name in changes], errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -587,8 +603,9 @@ def _tiers_editable_check(project: Project) -> None:
         raise ValidationError(_("A closed project cannot be changed."))
 
 
-def _tier_amounts_check(tier: RewardTier) -> None:
+def _tier_limits_check(tier: RewardTier) -> None:
     errors: dict[str, list[str]] = {}
+    _text_lengths_check(tier, ["description"], errors)
     if tier.min_amount > DONATION_MAX:
         errors["min_amount"] = [_("Enter an amount of at most %(max)s.") % {"max": f"{DONATION_MAX:,}"}]
     if tier.quantity > TIER_QUANTITY_MAX:
@@ -605,7 +622,7 @@ def tier_create(
     _tiers_editable_check(project)
     tier = RewardTier(project=project)
     fields = changes_apply(tier, data, allowed=TIER_FIELDS)
-    _tier_amounts_check(tier)
+    _tier_limits_check(tier)
     with transaction.atomic():
         tier.save()
         audit_record(
@@ -624,7 +641,7 @@ def tier_update(
         # Locked, so a claim cannot slip in between the check and the save.
         current = RewardTier.objects.select_for_update().get(pk=tier.pk)
         fields = changes_apply(current, data, allowed=TIER_FIELDS)
-        _tier_amounts_check(current)
+        _tier_limits_check(current)
         if current.quantity < current.claimed:
             raise ValidationError(
                 {"quantity": [_("%(claimed)s of this reward are already claimed.") % {"claimed": current.claimed}]}
