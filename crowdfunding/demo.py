@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
@@ -274,10 +274,7 @@ def _participants(wanted: int) -> int:
     """Create the demo participants that do not exist yet; returns how many were made."""
     names = [_person_name(number) for number in range(wanted)]
     existing = set(User.objects.filter(username__in=[name[0] for name in names]).values_list("username", flat=True))
-    # One hash for all of them, with few iterations: the password is published anyway, a full-strength
-    # hash alone would cost `make run` a noticeable pause, and Django re-hashes it at full strength
-    # on the first login (the hasher's must_update).
-    password = PBKDF2PasswordHasher().encode(DEMO_PASSWORD, PBKDF2PasswordHasher().salt(), iterations=1_000)
+    password = _password_hash()
     now = timezone.now()
     users = [
         User(
@@ -299,6 +296,19 @@ def _participants(wanted: int) -> int:
     membership = User.groups.through
     membership.objects.bulk_create([membership(user_id=user.pk, group_id=group.pk) for user in users], batch_size=1000)
     return len(users)
+
+
+def _password_hash() -> str:
+    """One hash of the demo password for all the participants.
+
+    With the default PBKDF2 it has few iterations: the password is published anyway, a full-strength
+    hash costs `make run` a noticeable pause, and Django re-hashes it at full strength on the first
+    login (the hasher's ``must_update``).
+    """
+    hasher = get_hasher()
+    if isinstance(hasher, PBKDF2PasswordHasher):
+        return hasher.encode(DEMO_PASSWORD, hasher.salt(), iterations=1_000)
+    return make_password(DEMO_PASSWORD)
 
 
 def _profiles() -> int:
