@@ -24,6 +24,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from chat.models import Message
 from tests.blog.factories import ArticleFactory
 from tests.chat_factories import ChatFactory, MessageFactory, attachment_in
+from tests.crowdfunding.factories import (
+    ActiveProjectFactory,
+    ApplicationFactory,
+    DonationFactory,
+    FollowerApplicationFactory,
+    ParticipantProfileFactory,
+    ProjectFactory,
+    PromotionFactory,
+    RewardTierFactory,
+)
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
 from tests.processes import child_database_env
@@ -116,6 +126,7 @@ def _one_of_everything() -> tuple[str, list[int], list[int]]:
     mailing = MailingFactory(owner=user, message=mail_message, recipients=[client])
     article = ArticleFactory(author=user)
     ArticleFactory(draft=True)
+    crowdfunding = _crowdfunding_of(user, friend)
     ids = sorted(
         {
             user.pk,
@@ -129,10 +140,29 @@ def _one_of_everything() -> tuple[str, list[int], list[int]]:
             mail_message.pk,
             mailing.pk,
             article.pk,
+            *crowdfunding,
             *Message.objects.values_list("pk", flat=True),
         }
     )
     return str(RefreshToken.for_user(user).access_token), ids, [chat.pk]
+
+
+def _crowdfunding_of(user, friend) -> list[int]:
+    """The user's profile, draft and active project (with a tier), a friend's active project with a
+    tier, applications and a promotion both ways, and a donation: the ids of them all."""
+    ParticipantProfileFactory(user=user)
+    draft = ProjectFactory(author=user)
+    mine = ActiveProjectFactory(author=user)
+    theirs = ActiveProjectFactory(author=friend)
+    tiers = [RewardTierFactory(project=mine), RewardTierFactory(project=theirs)]
+    applications = [
+        ApplicationFactory(project=mine, applicant=friend),
+        FollowerApplicationFactory(project=theirs, applicant=user, status="accepted"),
+    ]
+    promotions = [PromotionFactory(project=mine, promoter=friend), PromotionFactory(project=theirs, promoter=user)]
+    donation = DonationFactory(project=theirs, donor=user, anonymous=True)
+    objects = [draft, mine, theirs, *tiers, *applications, *promotions, donation]
+    return [instance.pk for instance in objects]
 
 
 def _config(path: Path, ids: list[int], chats: list[int]) -> Path:
@@ -148,6 +178,7 @@ def _config(path: Path, ids: list[int], chats: list[int]) -> Path:
         f"values = {chats}\n"
         "[parameters]\n"
         '"path.id" = { dictionary = "ids", probability = 0.5 }\n'
+        '"path.project_pk" = { dictionary = "ids", probability = 0.5 }\n'
         '"query.chat" = { dictionary = "chats", probability = 0.5 }\n'
     )
     return path
