@@ -20,6 +20,7 @@ from accounts.types import AuthenticatedHttpRequest
 from core.forms import apply_errors
 from crowdfunding import selectors, services
 from crowdfunding.account_forms import ParticipantProfileForm, ProjectCancelForm, RewardTierForm
+from crowdfunding.budget import FOLLOWERS_WANTED
 from crowdfunding.models import FOLLOWER, Application, Project, Promotion, Role
 
 PER_PAGE = 20
@@ -140,6 +141,7 @@ def manage(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
             "tiers": list(project.tiers.all()),
             "tier_form": RewardTierForm(),
             "is_open": _is_open(project),
+            "followers_wanted": FOLLOWERS_WANTED,
         },
     )
 
