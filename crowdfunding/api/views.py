@@ -114,7 +114,8 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Public projects (published, not hidden) for everyone; ``?mine=1`` lists my own, drafts included.
     Another user's draft answers 404. I create drafts, change my own (a field locked once the
     project is active answers 400 naming it), publish and cancel them; anyone signed in donates to
-    and applies to an active project of someone else."""
+    and applies to an active project of someone else. The cover image is uploaded on the project's
+    edit page; here it is read-only (its URL, or null)."""
 
     serializer_class = ProjectSerializer
     permission_classes = [PublicActionsPermission]
