@@ -24,7 +24,7 @@ from core.forms import apply_errors
 from crowdfunding import selectors, services
 from crowdfunding.budget import FOLLOWERS_WANTED
 from crowdfunding.forms import ApplicationForm, BudgetPreviewForm, DonationForm, ProjectForm, PromotionForm
-from crowdfunding.models import Donation, Project, Topic
+from crowdfunding.models import Donation, Platform, Project, Topic
 
 PAGE_SIZE = 12
 
@@ -101,24 +101,24 @@ def _detail_context(request: HttpRequest, project: Project, **forms: Any) -> dic
     has_profile = viewer.is_authenticated and selectors.participant_profile(viewer) is not None
     is_author = viewer.is_authenticated and viewer.pk == project.author_id
     can_give = viewer.is_authenticated and not is_author and _is_open(project)
-    tiers = list(project.tiers.all())
     return {
         "project": project,
         "budget": selectors.project_budget(project=project, roles=roles),
+        "sites": [Platform(site).label for site in project.sites if site in Platform.values],
         "team": selectors.project_team(project=project),
-        "tiers": tiers,
+        "tiers": list(project.tiers.all()),
         "backers": selectors.project_backers(project=project),
         "promotions": list(selectors.project_promotions(project=project)[:50]),
         "is_author": is_author,
         "can_give": can_give,
         "followers_wanted": FOLLOWERS_WANTED,
-        "apply_roles": roles_open,
         "apply_refusal": _apply_refusal(project, request, roles_open, has_profile),
         "has_profile": has_profile,
         "can_promote": not is_author and selectors.is_accepted_follower(project=project, user=viewer),
-        "donation_form": forms.get("donation_form") or DonationForm(project=project),
-        "application_form": forms.get("application_form") or ApplicationForm(roles=roles_open),
-        "promotion_form": forms.get("promotion_form") or PromotionForm(),
+        # A refused form comes back with its errors; the others are fresh.
+        "donation_form": forms.get("donation_form", DonationForm(project=project)),
+        "application_form": forms.get("application_form", ApplicationForm(roles=roles_open)),
+        "promotion_form": forms.get("promotion_form", PromotionForm()),
     }
 
 
@@ -220,7 +220,9 @@ def promotion_submit(request: AuthenticatedHttpRequest, project_id: int) -> Http
 
 
 def _form_context(form: ProjectForm, project: Project | None) -> dict[str, Any]:
-    return {"form": form, "project": project, "preview_form": form, "budget": None}
+    # A saved project's stored budget shows at once (and is all an active project's locked form shows).
+    budget = selectors.project_budget(project=project) if project is not None else None
+    return {"form": form, "project": project, "budget": budget}
 
 
 @login_required
@@ -280,7 +282,8 @@ def budget_preview(request: AuthenticatedHttpRequest) -> JsonResponse:
             html = render_to_string("crowdfunding/_budget.html", {"budget": budget}, request=request)
             return JsonResponse({"budget": budget.as_dict(), "html": html})
     errors = {field: [str(message) for message in messages_] for field, messages_ in form.errors.items()}
-    return JsonResponse({"errors": errors}, status=400)
+    # An answer like any other (200): half-typed numbers are the normal state of a form being filled in.
+    return JsonResponse({"errors": errors})
 
 
 @login_required

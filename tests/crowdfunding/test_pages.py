@@ -572,8 +572,9 @@ def test_the_budget_preview_of_a_free_product_has_no_products_to_sell(signed_in)
 
 def test_the_budget_preview_names_the_bad_fields(signed_in):
     response = signed_in.post(PREVIEW, form_data(months=2, sites=[], director_salary=5000))
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert set(response.json()["errors"]) == {"months", "sites", "director_salary"}
+    assert "html" not in response.json()
 
 
 def test_the_budget_preview_needs_an_account_and_a_post(client, signed_in):
@@ -593,3 +594,30 @@ def test_the_platform_home_shows_the_crowdfunding_numbers(client):
     body = response.content.decode()
     assert reverse("crowdfunding:home") in body
     assert "Open projects" in body and "4321" in body.replace(",", "").replace("\xa0", "")
+
+
+def test_the_project_page_costs_the_same_queries_whatever_its_team_backers_tiers_and_promotions(client, user):
+    project = project_active(
+        specialists={"copywriter": {"count": 3, "salary": 10_000}, "director": {"count": 2, "salary": 15_000}}
+    )
+    client.force_login(user)
+    count_queries(client, detail(project))
+    few = count_queries(client, detail(project))
+    for number in range(8):
+        Donation.objects.create(project=project, donor=UserFactory(), kind="free", amount=100 + number)
+        RewardTier.objects.create(project=project, title=f"Tier {number}", min_amount=100, quantity=5)
+        Promotion.objects.create(
+            project=project, promoter=UserFactory(), platform="vk", url=f"https://vk.com/p{number}", status="approved"
+        )
+    for role in ("copywriter", "director"):
+        Application.objects.create(project=project, applicant=UserFactory(), role=role, status="accepted")
+    assert count_queries(client, detail(project)) == few
+
+
+def test_the_list_costs_the_same_queries_for_a_few_or_a_full_page_of_projects(client):
+    for _number in range(2):
+        ActiveProjectFactory()
+    few = count_queries(client, LIST)
+    for _number in range(20):
+        ActiveProjectFactory()
+    assert count_queries(client, LIST) == few

@@ -69,11 +69,11 @@
         if (request !== latest) {
           return;
         }
-        if (answer.ok) {
+        if (answer.ok && answer.body.errors) {
+          showErrors(answer.body.errors);
+        } else if (answer.ok) {
           // Our own template's HTML (numbers and translated labels), rendered by the endpoint.
           panel.innerHTML = answer.body.html;
-        } else if (answer.body.errors) {
-          showErrors(answer.body.errors);
         } else {
           showFailure();
         }
