@@ -1048,5 +1048,7 @@ def participant_account_deleted(*, user: User) -> None:
         touched.add(project_id)
     for project_id in sorted(touched):
         project_ratings_refresh(project=Project.objects.get(pk=project_id))
-    # Projects are deleted with the account (their donations and tiers with them), refunded above.
+    # The projects go with the account (refunded above). Their donations first: a donation PROTECTs
+    # its reward tier, and Django refuses to cascade from the project to a tier still referenced.
+    Donation.objects.filter(project__author=user).delete()
     Project.objects.filter(author=user).delete()
