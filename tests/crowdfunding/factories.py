@@ -161,7 +161,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
     project = factory.SubFactory(ActiveProjectFactory)
     applicant = factory.SubFactory(UserFactory)
-    role = Role.VIDEOGRAPHER
+    role: str = Role.VIDEOGRAPHER.value
     message = "I would like to join."
     status = Application.Status.PENDING
 
