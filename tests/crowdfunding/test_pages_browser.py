@@ -10,6 +10,7 @@ from tests.crowdfunding.factories import (
     ParticipantProfileFactory,
     RewardTierFactory,
     project_active,
+    project_make,
 )
 
 # The browser fixtures live with the other browser tests (tests/e2e/conftest.py); imported here, pytest
@@ -69,12 +70,17 @@ def test_every_page_lays_out_at_desktop_and_phone_widths(page, server_url, log_i
         project_active(blog_name=f"Morning runs {number}", author_price=1000 * number) for number in range(1, 7)
     ]
     RewardTierFactory(project=projects[0], title="Signed poster", min_amount=1500, quantity=20)
+    draft = project_make(author=viewer, blog_name="My own draft")
+    published = project_active(author=viewer, blog_name="My own open one")
     log_in(viewer)
     for step, path in [
         ("01-home", "/crowdfunding/"),
         ("02-list", "/crowdfunding/projects/"),
         ("03-detail", f"/crowdfunding/projects/{projects[0].pk}/"),
         ("04-create", "/crowdfunding/projects/new/"),
+        ("05-own-draft", f"/crowdfunding/projects/{draft.pk}/"),
+        ("06-edit-draft", f"/crowdfunding/projects/{draft.pk}/edit/"),
+        ("07-edit-active", f"/crowdfunding/projects/{published.pk}/edit/"),
     ]:
         page.goto(f"{server_url}{path}")
         page.wait_for_load_state("networkidle")
