@@ -24,12 +24,9 @@ from crowdfunding.models import (
     Role,
     Topic,
 )
+from crowdfunding.services import DONATION_MAX, LOCKED_WHEN_ACTIVE, PREORDER_QUANTITY_MAX
 
-# Fields an active project keeps as they were published (the contract's locked fields).
-LOCKED_FIELDS = ("months", "sites", "posts_per_month", "author_price", "deadline")
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-FREE_AMOUNT_MAX = 10_000_000
-PREORDER_QUANTITY_MAX = 100
 
 
 def _number(minimum: int, maximum: int, **kwargs: Any) -> forms.IntegerField:
@@ -80,8 +77,10 @@ class ProjectForm(forms.Form):
             )
         self.locked = project is not None and project.status != Project.Status.DRAFT
         if self.locked:
-            for name in (*LOCKED_FIELDS, *self.specialist_field_names()):
-                self.fields[name].disabled = True
+            # An active project keeps these as published; the team's are its rows' fields.
+            for name in LOCKED_WHEN_ACTIVE:
+                for field in self.specialist_field_names() if name == "specialists" else [name]:
+                    self.fields[field].disabled = True
         # Set here, not at import, so that they are translated into the visitor's language.
         self.fields["deadline"].help_text = _("Between one hour and 365 days from now.")
 
@@ -138,7 +137,7 @@ class ProjectForm(forms.Form):
             for role in Role.values
         }
         if self.locked:
-            for name in (*LOCKED_FIELDS, "specialists"):
+            for name in LOCKED_WHEN_ACTIVE:
                 data.pop(name)
         return data
 
@@ -169,7 +168,7 @@ class DonationForm(forms.Form):
     """One form for the three ways to give; ``kind`` comes from the button's hidden field."""
 
     kind = forms.ChoiceField(choices=Donation.Kind.choices, widget=forms.HiddenInput)
-    amount = _number(1, FREE_AMOUNT_MAX, label=_("Amount"), required=False)
+    amount = _number(1, DONATION_MAX, label=_("Amount"), required=False)
     quantity = _number(1, PREORDER_QUANTITY_MAX, label=_("Quantity"), required=False)
     tier = forms.ModelChoiceField(
         queryset=RewardTier.objects.none(),
