@@ -640,12 +640,15 @@ def tier_update(
     with transaction.atomic():
         # Locked, so a claim cannot slip in between the check and the save.
         current = RewardTier.objects.select_for_update().get(pk=tier.pk)
-        fields = changes_apply(current, data, allowed=TIER_FIELDS)
-        _tier_limits_check(current)
-        if current.quantity < current.claimed:
+        # Checked before the model's validation, whose check constraint would refuse the same
+        # quantity with a message naming no field.
+        quantity = _whole(data.get("quantity"))
+        if quantity is not None and quantity < current.claimed:
             raise ValidationError(
                 {"quantity": [_("%(claimed)s of this reward are already claimed.") % {"claimed": current.claimed}]}
             )
+        fields = changes_apply(current, data, allowed=TIER_FIELDS)
+        _tier_limits_check(current)
         if fields:
             current.save(update_fields=[*fields, "updated_at"])
             audit_record(
