@@ -556,7 +556,18 @@ def _donations(plan: Plan, generator: random.Random, others: list[Person]) -> No
     }
     status = outcomes.get(project.status, Donation.Status.REFUNDED)
     failed = project.status == Project.Status.FAILED
-    for _ in range(generator.choice([0, 2, 5, 8, 12, 20])):
+    # The share of the goal the backers bring, so the progress bars show every stage: a failed
+    # project fell short, a funded one got there (the loop below makes up the rest).
+    shares: dict[str, list[float]] = {
+        Project.Status.ACTIVE: [0.02, 0.1, 0.25, 0.4, 0.6, 0.8, 1.05],
+        Project.Status.FUNDED: [0.9],
+        Project.Status.FAILED: [0.1, 0.3, 0.6, 0.9],
+        Project.Status.CANCELLED: [0, 0.05, 0.2],
+    }
+    share = generator.choice(shares[project.status])
+    count = generator.choice([2, 5, 8, 12, 20])
+    typical = max(100, int(project.goal * share / count))
+    for _ in range(count if share else 0):
         kind = generator.choice([Donation.Kind.FREE, Donation.Kind.FREE, Donation.Kind.PREORDER, Donation.Kind.TIER])
         tier, quantity = None, 1
         if kind == Donation.Kind.PREORDER and project.author_price:
@@ -564,10 +575,10 @@ def _donations(plan: Plan, generator: random.Random, others: list[Person]) -> No
             amount = quantity * project.product_price
         elif kind == Donation.Kind.TIER and any(tier.claimed < tier.quantity for tier in plan.tiers):
             tier = generator.choice([tier for tier in plan.tiers if tier.claimed < tier.quantity])
-            amount = tier.min_amount * generator.choice([1, 1, 1, 2])
+            amount = max(tier.min_amount, _rounded(typical * generator.uniform(0.2, 1.5)))
         else:
-            kind, amount = Donation.Kind.FREE, generator.choice([100, 300, 500, 1_000, 2_000, 5_000, 10_000])
-        # A failed project fell short of its goal.
+            kind = Donation.Kind.FREE
+            amount = min(DONATION_MAX, max(100, _rounded(typical * generator.uniform(0.2, 1.8))))
         if failed and project.raised + amount >= project.goal:
             break
         _donate(plan, generator, others, status, kind=kind, amount=amount, quantity=quantity, tier=tier)
@@ -575,6 +586,11 @@ def _donations(plan: Plan, generator: random.Random, others: list[Person]) -> No
     while project.status == Project.Status.FUNDED and project.raised < project.goal:
         amount = min(DONATION_MAX, project.goal - project.raised + generator.choice([0, 1_000, 25_000]))
         _donate(plan, generator, others, status, kind=Donation.Kind.FREE, amount=amount, quantity=1, tier=None)
+
+
+def _rounded(amount: float) -> int:
+    """A sum people give: whole hundreds."""
+    return int(round(amount, -2))
 
 
 def _donate(
