@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -24,10 +26,13 @@ from crowdfunding.models import (
     Application,
     Donation,
     ParticipantProfile,
+    Platform,
     Project,
     ProjectRole,
     Promotion,
     RewardTier,
+    Role,
+    Topic,
 )
 
 
@@ -71,22 +76,40 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = [
         "blog_name",
         "author",
-        "topic",
         "status",
         "is_hidden",
-        "goal",
-        "raised",
+        "goal_amount",
+        "raised_amount",
         "progress",
-        "rating_overall",
-        "rating_followers",
-        "rating_specialists",
-        "rating_promotion",
-        "deadline",
+        "ratings",
     ]
     list_filter = ["status", "topic", "is_hidden"]
     search_fields = ["blog_name", "idea", "product_name", "author__username", "author__email"]
     list_select_related = ["author"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["blog_name", "author", "topic", "idea", "product_name", "cover"]}),
+        (_("Plan"), {"fields": ["author_price", "posts_per_month", "placement", "months", "deadline"]}),
+        (_("Status"), {"fields": ["status", "is_hidden", "created_at", "published_at", "closed_at"]}),
+        (
+            _("Money and people"),
+            {
+                "fields": [
+                    "goal_amount",
+                    "raised_amount",
+                    "progress",
+                    "donations_count",
+                    "product_price",
+                    "products_to_sell",
+                    "products_preordered",
+                    "followers_joined",
+                    "approved_posts",
+                ]
+            },
+        ),
+        (_("Ratings"), {"fields": ["ratings"]}),
+    ]
+    readonly_fields = ["placement", "goal_amount", "raised_amount", "progress", "ratings", "created_at"]
     inlines = [ProjectRoleInline, RewardTierInline]
     actions = ["hide", "unhide", "cancel", "refresh_ratings"]
     list_per_page = 50
@@ -103,9 +126,31 @@ class ProjectAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Project | None = None) -> bool:
         return obj is None and super().has_change_permission(request)
 
+    @admin.display(description=_("placement sites"))
+    def placement(self, obj: Project) -> str:
+        labels = dict(Platform.choices)
+        return ", ".join(str(labels.get(site, site)) for site in obj.sites)
+
+    @admin.display(description=_("goal"), ordering="goal")
+    def goal_amount(self, obj: Project) -> str:
+        return number_format(obj.goal, force_grouping=True)
+
+    @admin.display(description=_("raised"), ordering="raised")
+    def raised_amount(self, obj: Project) -> str:
+        return number_format(obj.raised, force_grouping=True)
+
     @admin.display(description=_("progress"))
     def progress(self, obj: Project) -> str:
         return f"{obj.progress_percent}%"
+
+    @admin.display(description=_("rating: overall (followers · specialists · promotion)"), ordering="rating_overall")
+    def ratings(self, obj: Project) -> str:
+        overall, followers, specialists, promotion = (
+            # floatformat rounds (number_format would cut 2.975 to 2.97) and writes the locale's decimal mark.
+            floatformat(value, 2)
+            for value in (obj.rating_overall, obj.rating_followers, obj.rating_specialists, obj.rating_promotion)
+        )
+        return f"{overall} ({followers} · {specialists} · {promotion})"
 
     def _each(self, request: HttpRequest, queryset: QuerySet[Project], change: Callable[[Project], object]) -> int:
         """Apply ``change`` to each project; a refused one is reported by name and the rest go on."""
@@ -187,9 +232,21 @@ class ProjectAdmin(admin.ModelAdmin):
 class ParticipantProfileAdmin(ReadOnlyAdmin):
     """Each person edits their own profile; staff look people up by skill or profession."""
 
-    list_display = ["user", "professions", "topics", "updated_at"]
+    list_display = ["user", "profession_names", "topic_names", "updated_at"]
     search_fields = ["user__username", "user__email", "skills", "experience"]
     list_select_related = ["user"]
+    fields = ["user", "skills", "experience", "profession_names", "topic_names", "created_at", "updated_at"]
+    readonly_fields = ["profession_names", "topic_names", "created_at", "updated_at"]
+
+    @admin.display(description=_("professions"))
+    def profession_names(self, obj: ParticipantProfile) -> str:
+        labels = dict(Role.choices)
+        return ", ".join(str(labels.get(role, role)) for role in obj.professions)
+
+    @admin.display(description=_("topics"))
+    def topic_names(self, obj: ParticipantProfile) -> str:
+        labels = dict(Topic.choices)
+        return ", ".join(str(labels.get(topic, topic)) for topic in obj.topics)
 
 
 @admin.register(Application)

@@ -153,6 +153,9 @@ def test_a_project_page_is_read_only_and_lists_its_roles_and_tiers(staff):
     page = response.content.decode()
     assert "Signed postcard" in page
     assert "Videographer" in page
+    assert "YouTube, VK" in page
+    assert f"{project.goal:,}" in page
+    assert f"{project.rating_overall:.2f} ({project.rating_followers:.2f} · " in page
     assert 'name="_save"' not in page
     assert 'name="blog_name"' not in page
     # A posted edit is refused: the budget donors paid into does not move behind their back.
@@ -268,4 +271,5 @@ def test_profiles_are_found_by_skill(staff):
     response = staff.get(reverse("admin:crowdfunding_participantprofile_changelist"), {"q": "davinci"})
 
     assert [profile.skills for profile in response.context["cl"].result_list] == ["Colour grading in DaVinci"]
+    assert "Videographer" in response.content.decode()
     assert ParticipantProfile.objects.count() == 2
