@@ -71,8 +71,10 @@ PROJECT_SCALAR_FIELDS = (
     "deadline",
 )
 # What the budget depends on, and the deadline: fixed once donors have seen the goal (SPEC: "goal
-# and deadline are locked once a project is active").
-LOCKED_WHEN_ACTIVE = ("months", "sites", "posts_per_month", "specialists", "author_price", "deadline")
+# and deadline are locked once a project is active"). The topic too: donors and applicants chose
+# the project in its topic's ranking. An active project's author still edits the blog's name, idea,
+# product name, cover and reward tiers.
+LOCKED_WHEN_ACTIVE = ("months", "sites", "posts_per_month", "specialists", "author_price", "deadline", "topic")
 BUDGET_FIELDS = ("months", "sites", "posts_per_month", "author_price", "specialists")
 PROFILE_FIELDS = ("skills", "experience", "professions", "topics")
 TIER_FIELDS = ("title", "description", "min_amount", "quantity")

@@ -156,6 +156,7 @@ LOCKED_CHANGES = [
     ("specialists", _team(Role.DIRECTOR, 1, 50_000)),
     ("author_price", 999),
     ("deadline", lambda: _deadline(timedelta(days=60))),
+    ("topic", "travel"),
 ]
 
 
