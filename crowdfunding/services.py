@@ -409,6 +409,10 @@ def project_update(
     old_cover = current.cover.name if cover is not None and current.cover else ""
     try:
         with transaction.atomic():
+            # Checked against a publish, cancel or close that committed since the read above.
+            status = Project.objects.select_for_update().values_list("status", flat=True).get(pk=current.pk)
+            if status != current.status:
+                raise ValidationError(_("The project changed meanwhile: reload it and try again."))
             update_fields = [name for name in changed if name != "specialists"]
             if content is not None:
                 current.cover.save(COVER_NAME, content, save=False)
