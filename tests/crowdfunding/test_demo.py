@@ -9,11 +9,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from accounts.models import User
-from crowdfunding import demo
+from crowdfunding import demo, selectors
 from crowdfunding.budget import FOLLOWERS_WANTED, ratings_compute
 from crowdfunding.models import (
     FOLLOWER,
@@ -212,6 +213,26 @@ class TestTheFilledData:
             assert project.rating_overall == ratings.overall
         assert Project.objects.filter(author_price=0, products_to_sell__isnull=True).exists()
         assert Project.objects.filter(rating_promotion__gt=1).exists()
+
+    def test_the_pages_open_on_the_demo_data_and_the_section_home_stays_cheap(self, client):
+        alice = User.objects.get(username="alice")
+        ParticipantProfile.objects.filter(user=alice).update(topics=Topic.values, professions=Role.values)
+        client.force_login(alice)
+        with CaptureQueriesContext(connection) as queries:
+            home = selectors.section_home(viewer=alice)
+        assert len(queries) <= 5
+        assert len(home["overall"]) == 5 and len(home["by_topic"]) == len(Topic.values)
+        pages = [reverse("crowdfunding:home")]
+        pages += [f"{reverse('crowdfunding:list')}?sort={sort}" for sort in selectors.SORTS]
+        pages += [reverse(name) for name in ["crowdfunding:my-projects", "crowdfunding:my-donations"]]
+        for url in pages:
+            assert client.get(url).status_code == 200, url
+        # Each kind of project, seen by its author: the project page and the manage page.
+        for status in Project.Status.values:
+            project = Project.objects.filter(status=status).select_related("author").first()
+            client.force_login(project.author)
+            for name in ["crowdfunding:detail", "crowdfunding:manage"]:
+                assert client.get(reverse(name, args=[project.pk])).status_code == 200, (status, name)
 
 
 def test_a_second_fill_adds_nothing():
