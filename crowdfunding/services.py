@@ -469,6 +469,12 @@ def project_publish(*, project: Project, actor: User, request: HttpRequest | Non
 def project_cancel(*, project: Project, actor: User, reason: str = "", request: HttpRequest | None = None) -> Project:
     """The author (or staff) cancels a draft or active project: every pledge is refunded, and its
     donors and team are told once the cancellation commits."""
+    return _project_cancel(project=project, actor=actor, reason=reason, request=request, deleting=False)
+
+
+def _project_cancel(
+    *, project: Project, actor: User, reason: str, request: HttpRequest | None, deleting: bool
+) -> Project:
     if actor.pk != project.author_id and not actor.is_staff:
         raise PermissionDenied(_("Only the author or a moderator can cancel a project."))
     reason = (reason or "").strip()
@@ -491,7 +497,7 @@ def project_cancel(*, project: Project, actor: User, reason: str = "", request: 
             details={"reason": reason, "refunded": refunded},
         )
         current.refresh_from_db()
-        emails.project_cancelled_notify(project=current, reason=reason)
+        emails.project_cancelled_notify(project=current, reason=reason, linked=not deleting)
     project.refresh_from_db()
     return project
 
@@ -1031,7 +1037,9 @@ def participant_account_deleted(*, user: User) -> None:
     the ratings of those projects refreshed; its donations stay, without the donor (SET_NULL).
     """
     for project in Project.objects.filter(author=user, status__in=[Project.Status.DRAFT, Project.Status.ACTIVE]):
-        project_cancel(project=project, actor=user, reason=_("The author deleted their account."))
+        _project_cancel(
+            project=project, actor=user, reason=_("The author deleted their account."), request=None, deleting=True
+        )
     now = timezone.now()
     Application.objects.filter(applicant=user, status=Application.Status.PENDING).update(
         status=Application.Status.WITHDRAWN, decided_at=now, updated_at=now

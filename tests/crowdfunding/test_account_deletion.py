@@ -49,6 +49,7 @@ def test_an_authors_open_projects_are_cancelled_with_refunds_then_deleted(delete
     for message in mailoutbox:
         assert "was cancelled" in message.body
         assert "The author deleted their account." in message.body
+        assert "/crowdfunding/projects/" not in message.body  # the project's page goes with it
     for donor in donors:
         (email,) = [message for message in mailoutbox if message.to == [donor.email]]
         assert "are refunded" in email.body

@@ -236,6 +236,7 @@ def test_cancel_refunds_every_pledge_and_tells_the_donors(mailoutbox, django_cap
     assert set(Donation.objects.values_list("status", flat=True)) == {Donation.Status.REFUNDED}
     assert sorted(message.to[0] for message in mailoutbox) == sorted(donor.email for donor in donors)
     assert all("Changed my plans." in message.body for message in mailoutbox)
+    assert all(f"/crowdfunding/projects/{project.pk}/" in message.body for message in mailoutbox)
     with pytest.raises(ValidationError):
         services.project_cancel(project=project, actor=project.author)
 
