@@ -144,3 +144,28 @@ def test_two_deadline_runs_at_once_close_each_project_once_and_email_each_donor_
     for project in projects:
         assert sum(message.to == [project.author.email] for message in mailoutbox) == 1
     assert len(mailoutbox) == 3 * 3 + 3 + 1  # the donors, the authors, the funded project's big donor
+
+
+def test_pledges_racing_the_deadline_run_are_either_settled_with_the_project_or_refused():
+    project = project_active()
+    donors = [UserFactory() for _ in range(6)]
+    # The job runs as if the deadline had passed while the pledges still see it ahead: both are
+    # allowed, and only the order in which they take the project's row decides.
+    calls: list[Callable[[], object]] = [
+        lambda donor=donor: services.donation_make(project=project, donor=donor, kind="free", amount=100)
+        for donor in donors
+    ]
+    calls.insert(3, lambda: services.projects_close_due(now=project.deadline))
+
+    outcomes = all_at_once(calls)
+
+    assert outcomes[3] == 1
+    refused = errors_of(outcomes)
+    assert set(refused) <= {"This project is not open for applications or donations."}
+    project.refresh_from_db()
+    assert project.status == Project.Status.FAILED
+    accepted = Donation.objects.filter(project=project)
+    assert accepted.count() + len(refused) == len(donors)
+    # Nothing left pledged on a closed project, and its counters hold exactly the settled pledges.
+    assert set(accepted.values_list("status", flat=True)) <= {Donation.Status.REFUNDED}
+    assert (project.raised, project.donations_count) == (100 * accepted.count(), accepted.count())
