@@ -38,7 +38,7 @@ from crowdfunding.models import (
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason (sent to the author and the donors)"),
+        label=_("Reason (sent to the team and the donors)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
