@@ -234,8 +234,9 @@ def _author_check(project: Project, actor: User) -> None:
 
 
 def _open_check(project: Project) -> None:
-    """Applications and donations are taken only while a project is active and before its deadline."""
-    if project.status != Project.Status.ACTIVE or project.deadline <= timezone.now():
+    """Applications and donations are taken only while a project is active and before its deadline,
+    and not while moderators keep it hidden."""
+    if project.status != Project.Status.ACTIVE or project.is_hidden or project.deadline <= timezone.now():
         raise ValidationError(_("This project is not open for applications or donations."))
 
 
@@ -993,7 +994,9 @@ def donation_make(
         now = timezone.now()
         # The deadline job closes a project under the same row lock: a pledge lands before the close
         # (and is collected or refunded with the rest) or is refused.
-        counted = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE, deadline__gt=now).update(
+        counted = Project.objects.filter(
+            pk=project.pk, status=Project.Status.ACTIVE, is_hidden=False, deadline__gt=now
+        ).update(
             raised=F("raised") + value,
             donations_count=F("donations_count") + 1,
             products_preordered=F("products_preordered") + (count if kind == Donation.Kind.PREORDER else 0),

@@ -122,6 +122,15 @@ def test_a_stale_active_copy_of_a_closed_project_takes_no_money(project):
     assert totals(project) == (0, 0, 0)
 
 
+def test_a_project_hidden_by_moderators_takes_no_money_even_from_a_stale_copy(project):
+    stale = Project.objects.get(pk=project.pk)
+    services.project_hide(project=project, actor=UserFactory(is_staff=True), hidden=True)
+    for copy in (project, stale):
+        with pytest.raises(ValidationError):
+            services.donation_make(project=copy, donor=UserFactory(), kind="free", amount=5)
+    assert totals(project) == (0, 0, 0)
+
+
 def test_a_comment_longer_than_500_characters_is_refused(project):
     with pytest.raises(ValidationError) as refused:
         services.donation_make(project=project, donor=UserFactory(), kind="free", amount=5, comment="c" * 501)
