@@ -4,6 +4,7 @@ their own database connections, released together by a barrier (PostgreSQL only)
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -151,11 +152,8 @@ def test_pledges_racing_the_deadline_run_are_either_settled_with_the_project_or_
     donors = [UserFactory() for _ in range(6)]
     # The job runs as if the deadline had passed while the pledges still see it ahead: both are
     # allowed, and only the order in which they take the project's row decides.
-    calls: list[Callable[[], object]] = [
-        lambda donor=donor: services.donation_make(project=project, donor=donor, kind="free", amount=100)
-        for donor in donors
-    ]
-    calls.insert(3, lambda: services.projects_close_due(now=project.deadline))
+    calls = [partial(services.donation_make, project=project, donor=donor, kind="free", amount=100) for donor in donors]
+    calls.insert(3, partial(services.projects_close_due, now=project.deadline))
 
     outcomes = all_at_once(calls)
 
