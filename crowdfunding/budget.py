@@ -1,9 +1,9 @@
 """The budget and ratings formulas of SPEC §4.5, as pure functions of a project's numbers.
 
 Every ratio is computed with exact fractions, then truncated with ``int`` where the SPEC says so:
-binary floats would turn, for example, ``ceil(0.2 × 15)`` into 4 (``0.2 * 15 == 3.0000000000000004``)
-and ``int(1500 × 0.55 × 0.6)`` into an answer that depends on the order of the factors. The
-SPEC's ``ceil(0.2 × price)`` is therefore the exact ``ceil(price / 5)``.
+binary floats turn, for example, the follower pay of 13 posts on one site, ``int(1500 × 1.15 × 0.6)``,
+into 1034 (``1500 * 1.15 * 0.6 == 1034.9999999999998``) instead of 1035. ``ceil(0.2 × price)`` is
+computed as the exact ``ceil(price / 5)``.
 """
 
 from collections.abc import Mapping

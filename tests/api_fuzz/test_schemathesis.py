@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -161,7 +162,7 @@ def _crowdfunding_of(user, friend) -> list[int]:
     ]
     promotions = [PromotionFactory(project=mine, promoter=friend), PromotionFactory(project=theirs, promoter=user)]
     donation = DonationFactory(project=theirs, donor=user, anonymous=True)
-    objects = [draft, mine, theirs, *tiers, *applications, *promotions, donation]
+    objects: list[Any] = [draft, mine, theirs, *tiers, *applications, *promotions, donation]
     return [instance.pk for instance in objects]
 
 

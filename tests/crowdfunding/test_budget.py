@@ -49,7 +49,7 @@ BUDGETS = [
         id="upper-ends",
     ),
     pytest.param(
-        # The platform's share of a price of 15 is ceil(0.2 × 15) = 3 (not 4). All ratios 1
+        # The platform's share of a price of 15 is ceil(0.2 × 15) = 3. All ratios 1
         # (6 months, 5 sites, 10 posts): follower pay 1500, total 150,000. One copywriter at the
         # lowest salary: 10,000 × 6 = 60,000; goal 210,000. Price 15 + 3 = 18; to sell
         # 210,000 // 3 + 1 = 70,001. Followers 0.5 + 0.5 + 1 = 2.0; specialists 15000 / 60,000

@@ -3,6 +3,7 @@ seats, claims, budgets and ratings agree with their rows; idempotent; --scale.""
 
 from collections import Counter
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -53,7 +54,7 @@ def filled(django_db_setup, django_db_blocker):
 
 
 def counts() -> dict[str, int]:
-    models = [User, ParticipantProfile, Project, ProjectRole, Application, Promotion, RewardTier, Donation]
+    models: list[Any] = [User, ParticipantProfile, Project, ProjectRole, Application, Promotion, RewardTier, Donation]
     return {model.__name__: model.objects.count() for model in models}
 
 

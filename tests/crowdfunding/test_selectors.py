@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _ranked(count: int, **fields) -> list[Project]:
-    projects = [ActiveProjectFactory(**fields) for _ in range(count)]
+    projects: list[Project] = [ActiveProjectFactory(**fields) for _ in range(count)]
     for place, project in enumerate(projects):
         Project.objects.filter(pk=project.pk).update(
             rating_overall=100 - place, rating_followers=place, rating_specialists=place * 2
