@@ -67,13 +67,16 @@ def project_closed_notify(*, project: Project) -> None:
         )
 
 
-def project_cancelled_notify(*, project: Project, reason: str, linked: bool = True) -> None:
-    """The project was cancelled: its team and donors are told (donors that their pledges are refunded).
+def project_cancelled_notify(*, project: Project, reason: str, linked: bool = True, tell_author: bool = False) -> None:
+    """The project was cancelled: its team and donors are told (donors that their pledges are refunded),
+    and its author too when a moderator cancelled it (``tell_author``).
 
     ``linked``: False when the project is about to be deleted (its author's account goes), so the
     email does not point to a page that will answer 404.
     """
     context = {"project": project, "reason": reason, "linked": linked}
+    if tell_author:
+        _send_on_commit(user=project.author, template="cancelled", context={**context, "donations": []})
     for member in _team(project):
         _send_on_commit(user=member, template="cancelled", context={**context, "donations": []})
     for donor, donations in _donors(project):

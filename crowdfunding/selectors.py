@@ -41,8 +41,9 @@ Viewer = User | AnonymousUser
 
 
 def projects_public() -> QuerySet[Project]:
-    """Projects everyone may see: published (any status but draft) and not hidden by moderators."""
-    return Project.objects.exclude(status=Project.Status.DRAFT).filter(is_hidden=False)
+    """Projects everyone may see: published once (a draft cancelled unpublished stays private) and
+    not hidden by moderators."""
+    return Project.objects.filter(published_at__isnull=False, is_hidden=False)
 
 
 def projects_ranked() -> QuerySet[Project]:
@@ -51,7 +52,7 @@ def projects_ranked() -> QuerySet[Project]:
 
 
 def _visible_to(viewer: Viewer) -> Q:
-    visible = ~Q(status=Project.Status.DRAFT) & Q(is_hidden=False)
+    visible = Q(published_at__isnull=False, is_hidden=False)
     if viewer.is_authenticated:
         visible |= Q(author_id=viewer.pk)
     return visible
@@ -74,20 +75,17 @@ def project_own_or_404(*, author: Viewer, project_id: object) -> Project:
 
 
 def project_list(*, topic: str | None = None, status: str | None = None, sort: str = "newest") -> QuerySet[Project]:
-    """Public projects filtered by topic and status; unknown filter values are ignored by the callers' forms."""
-    projects = projects_public().select_related("author")
+    """Public projects filtered by topic and status (the callers' forms refuse unknown values), sorted."""
+    return projects_sorted(_filtered(projects_public(), topic=topic, status=status), sort=sort)
+
+
+def _filtered(projects: QuerySet[Project], *, topic: str | None, status: str | None) -> QuerySet[Project]:
+    projects = projects.select_related("author")
     if topic:
         projects = projects.filter(topic=topic)
     if status:
         projects = projects.filter(status=status)
-    if sort == "ending":
-        # Open projects first, nearest deadline first; closed ones after them, latest first.
-        return projects.annotate(closed=~Q(status=Project.Status.ACTIVE)).order_by("closed", "deadline", "-id")
-    if sort == "funded":
-        return projects.order_by("-raised", "-id")
-    if sort == "rating":
-        return projects.order_by("-rating_overall", "-id")
-    return projects.order_by("-published_at", "-id")
+    return projects
 
 
 def _top(projects: QuerySet[Project], field: str, size: int = TOP_SIZE) -> list[Project]:
@@ -417,14 +415,15 @@ def tier_own_or_404(*, author: Viewer, project_id: object, tier_id: object) -> R
 
 
 def projects_sorted(projects: QuerySet[Project], *, sort: str) -> QuerySet[Project]:
-    """``projects`` in one of SORTS, ordered as ``project_list`` orders the public ones."""
+    """``projects`` in one of SORTS."""
     if sort == "ending":
+        # Open projects first, nearest deadline first; closed ones after them.
         return projects.annotate(closed=~Q(status=Project.Status.ACTIVE)).order_by("closed", "deadline", "-id")
     if sort == "funded":
         return projects.order_by("-raised", "-id")
     if sort == "rating":
         return projects.order_by("-rating_overall", "-id")
-    # Drafts (not yet published) come first among the author's own, newest first.
+    # Newest published first; among an author's own, the unpublished drafts come first.
     return projects.order_by(F("published_at").desc(nulls_first=True), "-created_at", "-id")
 
 
@@ -433,12 +432,7 @@ def my_project_list(
 ) -> QuerySet[Project]:
     """The author's own projects in any status (drafts and hidden ones too), filtered and sorted like
     ``project_list``."""
-    projects = Project.objects.filter(author=author).select_related("author")
-    if topic:
-        projects = projects.filter(topic=topic)
-    if status:
-        projects = projects.filter(status=status)
-    return projects_sorted(projects, sort=sort)
+    return projects_sorted(_filtered(Project.objects.filter(author=author), topic=topic, status=status), sort=sort)
 
 
 def project_tiers(*, project: Project) -> QuerySet[RewardTier]:

@@ -498,7 +498,9 @@ def _project_cancel(
             details={"reason": reason, "refunded": refunded},
         )
         current.refresh_from_db()
-        emails.project_cancelled_notify(project=current, reason=reason, linked=not deleting)
+        emails.project_cancelled_notify(
+            project=current, reason=reason, linked=not deleting, tell_author=actor.pk != current.author_id
+        )
     project.refresh_from_db()
     return project
 

@@ -14,6 +14,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,8 +166,8 @@ def donate(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Thank you! You pledged %(amount)s to “%(name)s”.")
-                % {"amount": donation.amount, "name": project.blog_name},
+                _("Thank you! You pledged %(amount)s ₽ to “%(name)s”.")
+                % {"amount": floatformat(donation.amount, "0g"), "name": project.blog_name},
             )
             return redirect("crowdfunding:detail", project_id=project.pk)
     return _refused(request, project, donation_form=form)

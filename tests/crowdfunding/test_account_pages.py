@@ -379,3 +379,11 @@ def test_the_personal_pages_need_an_account(client, name):
     response = client.get(reverse(f"crowdfunding:{name}"))
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", ["participant-profile", "my-projects", "my-donations", "my-roles", "my-promotions"])
+def test_personal_pages_show_each_link_once_and_mark_my_crowdfunding_in_the_section_nav(signed_in, name):
+    body = signed_in.get(reverse(f"crowdfunding:{name}")).content.decode()
+
+    assert body.count(f'href="{reverse(f"crowdfunding:{name}")}"') == 1 + (name == "my-projects")
+    assert 'class="nav-link text-nowrap active" href="/crowdfunding/my/projects/" id="my-crowdfunding-link"' in body

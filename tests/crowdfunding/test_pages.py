@@ -210,7 +210,7 @@ def test_the_project_page_is_public_and_shows_the_budget_team_and_tiers(client):
     assert response.status_code == 200
     body = response.content.decode()
     # Worked by hand in test_the_budget_preview_answers_the_breakdown_of_a_known_input.
-    assert 'data-budget="goal">183,522<' in body
+    assert 'data-budget="goal">183,522 ₽<' in body
     assert 'data-budget="products_to_sell">91,762<' in body
     assert 'data-role="director"' in body and "0 / 3" in body
     assert "Postcard" in body and "7 of 10 left" in body
@@ -559,7 +559,7 @@ def test_the_budget_preview_answers_the_breakdown_of_a_known_input(signed_in):
         "product_price": 9,
         "products_to_sell": 91_762,
     }
-    assert 'data-budget="goal">183,522<' in response.json()["html"]
+    assert 'data-budget="goal">183,522 ₽<' in response.json()["html"]
     # It saves nothing.
     assert (Project.objects.count(), ProjectRole.objects.count()) == (projects, roles)
 

@@ -46,7 +46,7 @@ def test_the_budget_preview_follows_the_authors_typing_without_a_reload(page, se
     page.fill("#id_copywriter_salary", "10000")
     page.fill("#id_director_count", "3")
     page.fill("#id_director_salary", "15000")
-    expect(goal).to_have_text("183,522")
+    expect(goal).to_have_text("183,522 ₽")
     expect(page.locator('#budget-preview [data-budget="products_to_sell"]')).to_have_text("91,762")
     shot("01-preview")
 
@@ -54,7 +54,7 @@ def test_the_budget_preview_follows_the_authors_typing_without_a_reload(page, se
     page.fill("#id_months", "20")
     expect(page.locator("#budget-preview-errors")).to_contain_text("Duration in months")
     page.fill("#id_months", "12")
-    expect(goal).not_to_have_text("183,522")
+    expect(goal).not_to_have_text("183,522 ₽")
     expect(goal).to_be_visible()
     assert page.evaluate("window.notReloaded") is True
     assert not Project.objects.exists()

@@ -43,6 +43,15 @@ def test_drafts_and_hidden_projects_are_not_public():
     assert hidden not in selectors.projects_public()
 
 
+def test_a_draft_cancelled_before_publishing_stays_private():
+    project = ProjectFactory(status=Project.Status.CANCELLED)
+
+    assert project not in selectors.projects_public()
+    with pytest.raises(Http404):
+        selectors.project_visible_or_404(viewer=UserFactory(), project_id=project.pk)
+    assert selectors.project_visible_or_404(viewer=project.author, project_id=project.pk) == project
+
+
 def test_author_sees_own_draft_and_hidden_project_others_get_404():
     draft = ProjectFactory()
     hidden = ActiveProjectFactory(is_hidden=True)

@@ -149,8 +149,8 @@ def test_the_authors_email_never_names_an_anonymous_donor(project, mailoutbox, d
         assert "secretdonor" not in part
         assert "Secretia" not in part
         assert hidden.email not in part
-    assert "Anonymous pledged 70" in anonymous.body
-    assert "opendonor pledged 30" in named.body
+    assert "Anonymous pledged 70 ₽" in anonymous.body
+    assert "opendonor pledged 30 ₽" in named.body
 
 
 # --- Reward tiers ----------------------------------------------------------------------------

@@ -249,6 +249,21 @@ def test_cancel_is_the_authors_or_staffs():
     assert project.status == Project.Status.CANCELLED
 
 
+def test_a_moderators_cancellation_is_emailed_to_the_author(mailoutbox, django_capture_on_commit_callbacks):
+    project = project_active()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.project_cancel(project=project, actor=UserFactory(is_staff=True), reason="Spam links.")
+    assert [message.to for message in mailoutbox] == [[project.author.email]]
+    assert "Spam links." in mailoutbox[0].body
+
+
+def test_the_author_is_not_emailed_about_their_own_cancellation(mailoutbox, django_capture_on_commit_callbacks):
+    project = project_active()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.project_cancel(project=project, actor=project.author)
+    assert mailoutbox == []
+
+
 def test_hiding_is_for_staff_only():
     project = project_active()
     with pytest.raises(PermissionDenied):

@@ -28,7 +28,7 @@ def goal_of(*, months: int, salary: int) -> str:
         author_price=AUTHOR_PRICE,
         specialists={Role.VIDEOGRAPHER: (1, salary)},
     )
-    return f"{result.goal:,}"
+    return f"{result.goal:,} ₽"
 
 
 def test_create_publish_join_back_and_rank_a_project(page, other_page, server_url, log_in, shot, console_errors):
@@ -126,7 +126,7 @@ def test_create_publish_join_back_and_rank_a_project(page, other_page, server_ur
     tier_card.locator("input[name=amount]").fill("150000")
     tier_card.locator("input[name=comment]").fill("Can't wait for the book!")
     tier_card.get_by_role("button", name="Choose").click()
-    expect(giver.locator(".alert-success")).to_contain_text("You pledged 150000")
+    expect(giver.locator(".alert-success")).to_contain_text("You pledged 150,000 ₽")
     expect(giver.locator(f"#tier-{tier.pk}")).to_contain_text("9 of 10 left")
     preorder = giver.locator("#donate-preorder")
     preorder.locator("input[name=quantity]").fill("2")
@@ -142,7 +142,7 @@ def test_create_publish_join_back_and_rank_a_project(page, other_page, server_ur
     assert set(project.donations.values_list("kind", flat=True)) == {Donation.Kind.TIER, Donation.Kind.PREORDER}
     giver.goto(f"{server_url}/crowdfunding/projects/{project.pk}/")
     header = giver.locator("#project-header")
-    expect(header.locator(".cf-raised")).to_have_text(f"{raised:,}")
+    expect(header.locator(".cf-raised")).to_have_text(f"{raised:,} ₽")
     expect(header.locator(".cf-percent")).to_have_text(f"{project.progress_percent}%")
     expect(header.locator(".progress")).to_have_attribute("aria-valuenow", str(project.progress_percent))
     backers = giver.locator("#backers .cf-backer")
@@ -158,7 +158,7 @@ def test_create_publish_join_back_and_rank_a_project(page, other_page, server_ur
     for ranking in ("#top-overall", "#top-followers"):
         card = giver.locator(f"{ranking} [data-project='{project.pk}']")
         expect(card).to_contain_text("Slow Trains")
-        expect(card.locator(".cf-raised")).to_have_text(f"{raised:,}")
+        expect(card.locator(".cf-raised")).to_have_text(f"{raised:,} ₽")
     # Its longer plan (nine months against six) rates it above the two others.
     expect(giver.locator("#top-overall .cf-card")).to_have_count(3)
     expect(giver.locator("#top-overall .cf-card").first).to_have_attribute("data-project", str(project.pk))
