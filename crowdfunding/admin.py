@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -38,7 +39,7 @@ from crowdfunding.models import (
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason (sent to the team and the donors)"),
+        label=_("Reason (sent to the author, the team and the donors)"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -265,6 +266,8 @@ class PromotionAdmin(ReadOnlyAdmin):
     """Promoters' posts, approved or rejected by the projects' authors."""
 
     list_display = ["created_at", "project", "promoter", "platform", "url", "status", "decided_at"]
+    # Links without a scheme are read as https (Django 6's default; silences its deprecation warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["status", "platform", "created_at"]
     search_fields = ["project__blog_name", "promoter__username", "url"]
     list_select_related = ["project", "promoter"]
