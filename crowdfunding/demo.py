@@ -249,7 +249,7 @@ def fill(*, scale: int, stdout: Any) -> None:
     if users or profiles or projects:
         stdout.write(
             f"Crowdfunding: {users} participants and {profiles} profiles added, {projects} projects "
-            f"(password {DEMO_PASSWORD})."
+            "(participants sign in with the demo password)."
         )
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from accounts.models import User
 from core.models import AuditEvent
+from crowdfunding.demo import PARTICIPANTS
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -70,16 +71,20 @@ def test_fill_creates_demo_users_in_every_role_and_prints_the_password_once():
     output = run("fill")
 
     assert output.count(DEMO_PASSWORD) == 1
-    assert User.objects.count() == len(DEMO_USERS)
+    # The demo accounts, and the crowdfunding section's participants.
+    assert User.objects.count() == len(DEMO_USERS) + PARTICIPANTS
     owner = User.objects.get(username="owner")
     assert owner.is_superuser and owner.is_staff
     assert User.objects.filter(is_superuser=True).count() == 1
     for role in ("user", "manager", "blog_manager"):
         assert User.objects.filter(groups__name=role).exists(), role
-    assert User.objects.filter(groups__name="user").count() == len(DEMO_USERS)
+    assert User.objects.filter(groups__name="user").count() == len(DEMO_USERS) + PARTICIPANTS
     assert User.objects.get(username="manager").groups.filter(name="manager").exists()
     assert User.objects.get(username="blogger").groups.filter(name="blog_manager").exists()
-    for person in User.objects.all():
+    for person in [
+        *User.objects.filter(username__in=[row[0] for row in DEMO_USERS]),
+        *User.objects.all()[::50],
+    ]:
         assert person.is_active
         assert person.email_confirmed_at is not None
         assert person.check_password(DEMO_PASSWORD)
@@ -110,7 +115,7 @@ def test_fill_if_empty_fills_an_empty_database():
     output = run("fill", "--if-empty")
 
     assert DEMO_PASSWORD in output
-    assert User.objects.count() == len(DEMO_USERS)
+    assert User.objects.count() == len(DEMO_USERS) + PARTICIPANTS
 
 
 @pytest.mark.django_db
@@ -121,7 +126,7 @@ def test_fill_scale_two_makes_more_users():
     output = run("fill", "--scale", "2")
 
     assert User.objects.count() > single
-    assert User.objects.count() == len(DEMO_USERS) + 20
+    assert User.objects.count() == len(DEMO_USERS) + 20 + 2 * PARTICIPANTS
     assert output.count(DEMO_PASSWORD) == 1
     assert not User.objects.filter(is_superuser=True).exclude(username="owner").exists()
 
