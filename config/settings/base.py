@@ -384,9 +384,9 @@ DEMO_FILLERS = [
     "sitestore.faq_demo.faq_fill",
     "shop.demo.fill",
     "chat.demo.fill",
-    "crowdfunding.demo.fill",
     "mailings.demo.fill",
     "blog.demo.fill",
+    "crowdfunding.demo.fill",
 ]
 
 # --- Messenger ------------------------------------------------------------------------------

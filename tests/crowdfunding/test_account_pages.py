@@ -173,7 +173,7 @@ def test_my_projects_lists_every_status_of_mine_with_progress_and_links(signed_i
     body = response.content.decode()
     assert [project.blog_name for project in response.context["page"]] == ["My funded", "My active", "My draft"]
     assert "Someone else's" not in body
-    assert 'class="cf-raised text-nowrap">12,000 ₽</strong>' in body and 'of 48,000 ₽' in body and "25%" in body
+    assert 'class="cf-raised text-nowrap">12,000 ₽</strong>' in body and "of 48,000 ₽" in body and "25%" in body
     for project in (draft, active, funded):
         assert reverse("crowdfunding:manage", args=[project.pk]) in body
     assert reverse("crowdfunding:edit", args=[draft.pk]) in body

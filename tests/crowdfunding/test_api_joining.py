@@ -324,11 +324,6 @@ def test_a_claimed_tier_keeps_its_claims_and_cannot_be_deleted(project):
     assert RewardTier.objects.filter(pk=tier.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.tier_update runs the model's check constraint (changes_apply → full_clean) before its own "
-    "claimed check, so the 400 names the constraint instead of the quantity field",
-)
 def test_a_quantity_below_the_claims_is_refused_naming_the_quantity(project):
     tier = RewardTierFactory(project=project, quantity=5, claimed=3)
 

@@ -89,7 +89,7 @@ def test_a_project_past_its_deadline_is_funded_or_failed_and_everyone_is_told(
     donors = {named: amounts[0], hidden: amounts[1], twice: amounts[2] + 1200}
     for donor, total in donors.items():
         (email,) = mail_to(mailoutbox, donor)
-        assert f"{total} in all" in email.body
+        assert f"{total:,} ₽ in all" in email.body
         for other in donors:
             if other != donor:
                 for part in (email.subject, email.body, email.alternatives[0][0]):

@@ -366,11 +366,6 @@ def test_a_tier_quantity_below_the_claimed_is_refused_and_changes_nothing(signed
     assert state(*ALL) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.tier_update runs the model's check constraint (changes_apply → full_clean) before its own "
-    "claimed check, so the form shows the constraint's name on top instead of a message beside the quantity",
-)
 def test_a_tier_quantity_below_the_claimed_is_explained_beside_the_quantity(signed_in, project):
     tier = RewardTierFactory(project=project, quantity=10, claimed=4)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811
 """The crowdfunding pages in a real browser: the live budget preview updates as the author types
 (static JS under the CSP, no reload), and every page lays out at desktop and phone widths."""
 
@@ -11,18 +10,6 @@ from tests.crowdfunding.factories import (
     RewardTierFactory,
     project_active,
     project_make,
-)
-
-# The browser fixtures live with the other browser tests (tests/e2e/conftest.py); imported here, pytest
-# offers them to this module's tests, whose arguments of the same names are what ruff calls redefinitions.
-from tests.e2e.conftest import (  # noqa: F401
-    _allow_orm_beside_playwright,
-    browser,
-    console_errors,
-    log_in,
-    page,
-    server_url,
-    shot,
 )
 from tests.factories import UserFactory
 
