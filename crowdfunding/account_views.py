@@ -26,6 +26,8 @@ from crowdfunding.models import FOLLOWER, Application, Project, Promotion, Role
 PER_PAGE = 20
 # The manage page lists every pending promotion and this many of the decided ones.
 DECIDED_PROMOTIONS_SHOWN = 20
+# Pending applications and posts are shown oldest first, this many at a time: deciding them brings the next.
+PENDING_SHOWN = 50
 
 
 def role_label(role: str) -> str:
@@ -120,10 +122,13 @@ def _is_open(project: Project) -> bool:
 def manage(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     """The author's money view, pending applications, promotions, reward tiers and cancelling."""
     project = selectors.project_own_or_404(author=request.user, project_id=project_id)
-    pending = selectors.incoming_applications(author=request.user).filter(
-        project=project, status=Application.Status.PENDING
+    pending = (
+        selectors.incoming_applications(author=request.user)
+        .filter(project=project, status=Application.Status.PENDING)
+        .order_by("created_at", "id")
     )
     promotions = selectors.project_promotions(project=project, approved_only=False)
+    pending_promotions = promotions.filter(status=Promotion.Status.PENDING).order_by("created_at", "id")
     money = selectors.project_money(project=project)
     return render(
         request,
@@ -134,9 +139,12 @@ def manage(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
             "shortfall": max(-money["remaining"], 0),
             "team": selectors.project_team(project=project),
             "applications": [
-                {"application": application, "role": role_label(application.role)} for application in pending
+                {"application": application, "role": role_label(application.role)}
+                for application in pending[:PENDING_SHOWN]
             ],
-            "pending_promotions": list(promotions.filter(status=Promotion.Status.PENDING)),
+            "applications_count": pending.count(),
+            "pending_promotions": list(pending_promotions[:PENDING_SHOWN]),
+            "pending_promotions_count": pending_promotions.count(),
             "decided_promotions": list(promotions.exclude(status=Promotion.Status.PENDING)[:DECIDED_PROMOTIONS_SHOWN]),
             "tiers": list(project.tiers.all()),
             "tier_form": RewardTierForm(),

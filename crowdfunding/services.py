@@ -83,6 +83,8 @@ DEADLINE_MAX_AHEAD = timedelta(days=365)
 DONATION_MAX = 10_000_000
 PREORDER_QUANTITY_MAX = 100
 TIER_QUANTITY_MAX = 1_000_000
+# Reward tiers a project may offer: every one is listed on the project page.
+TIERS_MAX = 20
 COVER_MAX_MB = 5
 COVER_MAX_SIDE = 1600
 # Stored under the field's upload_to with a unique suffix; this only carries the extension.
@@ -639,6 +641,10 @@ def tier_create(
     fields = changes_apply(tier, data, allowed=TIER_FIELDS)
     _tier_limits_check(tier)
     with transaction.atomic():
+        # The project's row lock makes two concurrent additions count each other.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        if RewardTier.objects.filter(project=project).count() >= TIERS_MAX:
+            raise ValidationError(_("A project offers at most %(max)s reward tiers.") % {"max": TIERS_MAX})
         tier.save()
         audit_record(
             action="crowdfunding.tier_created", actor=actor, target=tier, request=request, details={"fields": fields}

@@ -166,9 +166,9 @@ def test_the_page_uses_a_constant_number_of_queries(signed_in, project):
 
     many = queries_of(signed_in, manage_url(project))
     assert len(many) == len(few)
-    # The project; money (roles, salaries); team (members, roles); pending applications; pending and
-    # decided promotions; tiers. The session and the user may come from the cache.
-    assert len([sql for sql in many if '"crowdfunding_' in sql]) == 9
+    # The project; money (roles, salaries); team (members, roles); pending applications and their count;
+    # pending promotions and their count, decided ones; tiers. The session and the user may come from the cache.
+    assert len([sql for sql in many if '"crowdfunding_' in sql]) == 11
 
 
 def queries_of(client: Client, url: str) -> list[str]:
@@ -465,3 +465,16 @@ def test_cancelling_another_authors_project_is_a_404(signed_in, method):
 @pytest.mark.parametrize("name", ["application-accept", "application-reject", "promotion-approve", "promotion-reject"])
 def test_decisions_need_a_post(signed_in, name):
     assert signed_in.get(reverse(f"crowdfunding:{name}", args=[1])).status_code == 405
+
+
+def test_pending_applications_and_posts_are_shown_oldest_first_fifty_at_a_time(signed_in, project):
+    applications = ApplicationFactory.create_batch(52, project=project, role=FOLLOWER)
+    posts = PromotionFactory.create_batch(51, project=project, promoter=UserFactory())
+
+    response = signed_in.get(manage_url(project))
+
+    shown = [row["application"] for row in response.context["applications"]]
+    assert shown == applications[:50]
+    assert response.context["pending_promotions"] == posts[:50]
+    body = response.content.decode()
+    assert "The 50 oldest of 52 are shown" in body and "The 50 oldest of 51 are shown" in body

@@ -199,3 +199,13 @@ def test_an_unclaimed_tier_is_deleted_by_its_author_only(project, tier):
         services.tier_delete(tier=tier, actor=UserFactory())
     services.tier_delete(tier=tier, actor=project.author)
     assert not RewardTier.objects.exists()
+
+
+def test_a_project_offers_at_most_twenty_tiers(project):
+    data = {"title": "Sticker", "description": "", "min_amount": 100, "quantity": 5}
+    for _ in range(services.TIERS_MAX):
+        services.tier_create(project=project, actor=project.author, data=data)
+
+    with pytest.raises(ValidationError, match="at most 20 reward tiers"):
+        services.tier_create(project=project, actor=project.author, data=data)
+    assert RewardTier.objects.filter(project=project).count() == 20
