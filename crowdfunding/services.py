@@ -85,6 +85,8 @@ PREORDER_QUANTITY_MAX = 100
 TIER_QUANTITY_MAX = 1_000_000
 # Reward tiers a project may offer: every one is listed on the project page.
 TIERS_MAX = 20
+# Posts one promoter may have waiting for the author's decision on one project.
+PENDING_POSTS_MAX = 20
 COVER_MAX_MB = 5
 COVER_MAX_SIDE = 1600
 # Stored under the field's upload_to with a unique suffix; this only carries the extension.
@@ -875,6 +877,12 @@ def promotion_submit(
     duplicate = ValidationError({"url": [_("This link has already been submitted.")]})
     if Promotion.objects.filter(project=project, url=url).exists():
         raise duplicate
+    waiting = Promotion.objects.filter(project=project, promoter=promoter, status=Promotion.Status.PENDING)
+    if waiting.count() >= PENDING_POSTS_MAX:
+        raise ValidationError(
+            _("%(count)s of your posts are waiting for the author: submit more once they are decided.")
+            % {"count": PENDING_POSTS_MAX}
+        )
     try:
         with transaction.atomic():
             promotion = Promotion.objects.create(project=project, promoter=promoter, platform=platform, url=url)

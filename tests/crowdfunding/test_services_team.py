@@ -250,3 +250,16 @@ def test_only_the_author_decides_promotions():
         services.promotion_approve(promotion=promotion, actor=promoter)
     promotion.refresh_from_db()
     assert promotion.status == Promotion.Status.PENDING
+
+
+def test_a_promoter_has_at_most_twenty_posts_waiting_on_one_project():
+    project = project_active()
+    promoter = accepted_follower(project)
+    for number in range(20):
+        services.promotion_submit(project=project, promoter=promoter, platform="vk", url=f"https://vk.com/p{number}")
+
+    with pytest.raises(ValidationError, match="20 of your posts are waiting"):
+        services.promotion_submit(project=project, promoter=promoter, platform="vk", url="https://vk.com/p20")
+    assert Promotion.objects.count() == 20
+    Promotion.objects.filter(url="https://vk.com/p0").update(status=Promotion.Status.APPROVED)
+    services.promotion_submit(project=project, promoter=promoter, platform="vk", url="https://vk.com/p20")
