@@ -50,7 +50,7 @@ format: install
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts --ignore=tests --ignore=sitestore/bundles --no-obsolete
 	$(PY) manage.py compilemessages -l ru --ignore=.venv --ignore=node_modules
 
 clean:
