@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PRODUCTION_CHECK_ENV := DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=agora.example.com \
 	DJANGO_SECRET_KEY=check-deploy-only-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')
 
-.PHONY: install run test lint format check messages clean
+.PHONY: install run test lint format check messages clean bench bench-smoke
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ format: install
 messages: install
 	$(PY) manage.py makemessages -l ru --ignore=.venv --ignore=node_modules --ignore=artifacts --ignore=tests --ignore=sitestore/bundles --no-obsolete
 	$(PY) manage.py compilemessages -l ru --ignore=.venv --ignore=node_modules
+
+# Benchmarks (issue #11; bench/README.md): PostgreSQL + Redis + wrk, too slow and noisy for `make test`.
+SCALE ?= 1
+DURATION ?= 15
+REPETITIONS ?= 3
+bench: install
+	$(PY) -m bench.run --scale $(SCALE) --duration $(DURATION) --repetitions $(REPETITIONS) $(BENCH_ARGS)
+
+# The harness end to end at a tiny scale, in its own database, results in a temporary folder.
+bench-smoke: install
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/agora_bench_smoke $(PY) -m bench.run --scale 0.01 \
+		--duration 2 --connections 8 --repetitions 1 --mail 50 --out "$$(mktemp -d)" --check
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles artifacts .coverage
