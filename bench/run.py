@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
             saved = profile(options.profile, ids, options.profile_requests, options.out, stamp)
             sys.stdout.write(f"Profile: {saved} (and {saved.with_suffix('.txt').name}; snakeviz or pstats read it)\n")
             return 0
-        with server(free_port(), options.out / f"gunicorn-{stamp}.log") as base:
+        with server(free_port(), Path(tempfile.gettempdir()) / f"agora-bench-gunicorn-{stamp}.log") as base:
             runs = http_runs(
                 base, ids, connections=options.connections, duration=options.duration, repetitions=options.repetitions
             )
