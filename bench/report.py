@@ -198,7 +198,11 @@ def mail_summary(agora: list[float], raw: list[float], messages: int, logged: in
 
 
 def problems(
-    rows: list[dict[str, Any]], scenarios: list[str], connections: list[int], mail: dict[str, Any] | None
+    rows: list[dict[str, Any]],
+    scenarios: list[str],
+    connections: list[int],
+    mail: dict[str, Any] | None,
+    spread_out: dict[str, Any] | None = None,
 ) -> list[str]:
     """What makes a run unusable (the smoke test's assertions): errors, missing scenarios, unlogged mail."""
     found = []
@@ -211,4 +215,33 @@ def problems(
                 found.append(f"{scenario} at {count} connections had {row['errors']} errors")
     if mail is not None and mail["logged"] != mail["logged_expected"]:
         found.append(f"mail: {mail['logged']} of {mail['logged_expected']} attempts logged as success")
+    if spread_out is not None:
+        if spread_out["errors"]:
+            found.append(f"scale-out: {spread_out['errors']} errors")
+        if not spread_out["session_shared"]:
+            found.append("scale-out: a session made on one instance was refused by the other")
+        if not spread_out["job"]["once"]:
+            found.append(f"scale-out: the scheduled job did not run once: {spread_out['job']}")
     return found
+
+
+def scaleout_markdown(spread_out: dict[str, Any] | None) -> str:
+    """The scale-out section of the table (empty when the run had none)."""
+    if spread_out is None:
+        return ""
+    job = spread_out["job"]
+    return "\n".join(
+        [
+            "",
+            "Scale-out: 2 gunicorn instances (1 sync worker each) and 2 Celery workers, one PostgreSQL + Redis:",
+            "",
+            f"- `GET /api/products/`: {spread_out['single_rps']:.0f} req/s on one instance alone, "
+            f"{spread_out['combined_rps']:.0f} on both at once ({spread_out['adds_up']:.2f}×), "
+            f"{spread_out['errors']} errors",
+            f"- a session made on one instance is valid on the other: {_yes(spread_out['session_shared'])}",
+            f"- the scheduled job sent {len(job['task_counts'])} times to both workers published "
+            f"{job['published']} of {job['articles']} articles (per task: {job['task_counts']}), "
+            f"{job['audit_events']} audit events: once — {_yes(job['once'])}",
+            "",
+        ]
+    )

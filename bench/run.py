@@ -35,7 +35,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
-from bench import report, seed
+from bench import report, scaleout, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
@@ -86,7 +86,7 @@ def ensure_seeded(scale: float) -> None:
 
 
 @contextmanager
-def server(port: int, log: Path) -> Iterator[str]:
+def server(port: int, log: Path, workers: int = WORKERS) -> Iterator[str]:
     """gunicorn with the bench settings on ``port``; stopped (by its pid) on the way out."""
     process = subprocess.Popen(
         [
@@ -94,7 +94,7 @@ def server(port: int, log: Path) -> Iterator[str]:
             "-m",
             "gunicorn",
             "config.wsgi:application",
-            f"--workers={WORKERS}",
+            f"--workers={workers}",
             "--worker-class=sync",
             f"--bind=127.0.0.1:{port}",
             f"--error-logfile={log}",
@@ -327,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=[s.name for s in SCENARIOS], help="profile one endpoint instead")
     parser.add_argument("--profile-requests", type=int, default=200)
     parser.add_argument("--check", action="store_true", help="fail on errors or a missing scenario")
+    parser.add_argument("--scaleout", action="store_true", help="also: 2 gunicorn instances + 2 Celery workers")
     options = parser.parse_args(argv)
 
     os.environ.setdefault("DATABASE_URL", seed.DEFAULT_DATABASE_URL)
@@ -359,6 +360,11 @@ def main(argv: list[str] | None = None) -> int:
                 base, ids, connections=options.connections, duration=options.duration, repetitions=options.repetitions
             )
         mail = mail_runs(options.mail, options.repetitions) if options.mail else None
+        spread_out = (
+            scaleout.scaleout(ids, duration=options.duration, log_dir=Path(tempfile.gettempdir()))
+            if options.scaleout
+            else None
+        )
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
     meta = {
@@ -374,13 +380,17 @@ def main(argv: list[str] | None = None) -> int:
     rows = report.summarise(runs, options.connections)
     cost = report.chat_cost(rows)
     (options.out / f"{stamp}.json").write_text(
-        json.dumps({"meta": meta, "runs": runs, "rows": rows, "chat_cost": cost, "mail": mail}, indent=2) + "\n"
+        json.dumps(
+            {"meta": meta, "runs": runs, "rows": rows, "chat_cost": cost, "mail": mail, "scaleout": spread_out},
+            indent=2,
+        )
+        + "\n"
     )
-    table = report.markdown(meta, rows, cost, mail)
+    table = report.markdown(meta, rows, cost, mail) + report.scaleout_markdown(spread_out)
     (options.out / f"{stamp}.md").write_text(table)
     sys.stdout.write("\n" + table)
     if options.check:
-        problems = report.problems(rows, [s.name for s in SCENARIOS], options.connections, mail)
+        problems = report.problems(rows, [s.name for s in SCENARIOS], options.connections, mail, spread_out)
         for problem in problems:
             sys.stderr.write(f"bench check: {problem}\n")
         return 1 if problems else 0
