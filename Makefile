@@ -58,7 +58,8 @@ SCALE ?= 1
 DURATION ?= 15
 REPETITIONS ?= 3
 bench: install
-	$(PY) -m bench.run --scale $(SCALE) --duration $(DURATION) --repetitions $(REPETITIONS) $(BENCH_ARGS)
+	$(PY) -m bench.run --scale $(SCALE) --duration $(DURATION) --repetitions $(REPETITIONS) \
+		$(if $(SCALEOUT),--scaleout) $(BENCH_ARGS)
 
 # The harness end to end at a tiny scale, in its own database, results in a temporary folder.
 bench-smoke: install
