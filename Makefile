@@ -64,7 +64,7 @@ bench: install
 # The harness end to end at a tiny scale, in its own database, results in a temporary folder.
 bench-smoke: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/agora_bench_smoke $(PY) -m bench.run --scale 0.01 \
-		--duration 2 --connections 8 --repetitions 1 --mail 50 --out "$$(mktemp -d)" --check
+		--duration 2 --connections 8 --repetitions 1 --mail 50 --scaleout --out "$$(mktemp -d)" --check
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles artifacts .coverage
