@@ -134,10 +134,17 @@ class MessagePagination(CursorPagination):
         return ("id",) if request.query_params.get("after") is not None else ("-id",)
 
     def paginate_queryset(self, queryset, request, view=None):
-        page = super().paginate_queryset(queryset, request, view)
-        if page is None or not self.ordering[0].startswith("-"):
-            return page
-        return list(reversed(page))
+        # The page's ids first, then its rows: "chat = X ORDER BY id" selecting only the id is an
+        # index-only scan of (chat, id). Asked for whole rows, PostgreSQL walks the primary key
+        # backwards instead and filters out every newer message of the other chats (33 ms behind
+        # 300k of them, against 0.2 ms this way; tests/chat/test_api.py checks the plan).
+        only_ids = queryset.select_related(None).prefetch_related(None).values("id")
+        ids = super().paginate_queryset(only_ids, request, view)
+        if ids is None:
+            return None
+        rows = queryset.in_bulk([row["id"] for row in ids])
+        page = [rows[row["id"]] for row in ids if row["id"] in rows]
+        return list(reversed(page)) if self.ordering[0].startswith("-") else page
 
 
 @extend_schema(tags=["chat"])
@@ -183,7 +190,8 @@ class MessageViewSet(
         if not request.query_params.get("chat"):
             raise ValidationError({"chat": [_("This parameter is required.")]})
         chat = _chat(request, _id_param(request, "chat", _("Enter a chat id.")))
-        messages = self.get_queryset().filter(chat=chat)
+        # Membership was checked with the chat: no join to the memberships for every page.
+        messages = Message.objects.filter(chat=chat).select_related("author").prefetch_related("attachments")
         after = _id_param(request, "after", _("Enter a message id."))
         if after is not None:
             messages = messages.filter(id__gt=after)
@@ -197,9 +205,11 @@ class MessageViewSet(
                 raise ValidationError({"changed_since": [_("Enter a date and time in ISO 8601 format.")]})
             messages = messages.filter(changed_at__gt=moment)
         page = self.paginate_queryset(messages)
-        if page:
+        # ``my_last_read`` is annotated by ``selectors.chat_for_member``.
+        if page and page[-1].pk > chat.my_last_read:  # type: ignore[attr-defined]
             # Every page read (also one reached through ``next`` while catching up) counts as read;
-            # the mark never moves backwards, so going back to older pages leaves it alone.
+            # the mark never moves backwards, so going back to older pages (or reading the newest
+            # page again) leaves it alone and costs no UPDATE.
             services.chat_mark_read(chat=chat, user=account_of(request), up_to=page[-1].pk)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -1203,3 +1203,45 @@ def test_editing_or_deleting_a_message_id_that_names_no_row_is_a_404(user_api_cl
     assert_not_found(user_api_client.patch(message_url(message_id), {"text": "changed"}, format="json"))
     assert_not_found(user_api_client.delete(message_url(message_id)))
     assert list(Message.objects.values_list("text", flat=True)) == ["kept"]
+
+
+def _page_id_query(captured: CaptureQueriesContext) -> str:
+    """The paginator's query: the one that selects only message ids."""
+    prefix = 'SELECT "chat_message"."id" AS "id" FROM'
+    (sql,) = [query["sql"] for query in captured.captured_queries if query["sql"].startswith(prefix)]
+    return sql
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)  # VACUUM cannot run in the test's transaction
+def test_the_newest_page_reads_the_chat_index_not_the_other_chats_newer_rows(user, user_api_client, chat):
+    # A long chat and another chat with many newer messages: PostgreSQL, reading whole rows, walked
+    # the primary key backwards and filtered out all of the other chat's rows first.
+    Message.objects.bulk_create(Message(chat=chat, text="old") for _ in range(4000))
+    busy = ChatFactory(created_by=user)
+    Message.objects.bulk_create(Message(chat=busy, text="busy") for _ in range(1500))
+    with connection.cursor() as cursor:
+        # Autovacuum keeps an insert-only table's visibility map current; the index-only scan needs it.
+        cursor.execute("VACUUM ANALYZE chat_message")
+    with CaptureQueriesContext(connection) as captured:
+        response = user_api_client.get(MESSAGES, {"chat": chat.pk})
+    assert response.status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + _page_id_query(captured))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    index = Message._meta.indexes[0].name  # (chat, id)
+    assert Message._meta.indexes[0].fields == ["chat", "id"]
+    assert f"Index Only Scan Backward using {index}" in plan, plan
+    assert response.json()["results"][-1]["text"] == "old"
+    assert "chat_message_pkey" not in plan, plan
+
+
+def test_reading_the_newest_page_again_costs_no_update_and_a_few_queries(user, user_api_client, chat):
+    MessageFactory.create_batch(60, chat=chat)
+    user_api_client.get(MESSAGES, {"chat": chat.pk})  # marks the page read
+    with CaptureQueriesContext(connection) as captured:
+        response = user_api_client.get(MESSAGES, {"chat": chat.pk})
+    assert len(response.json()["results"]) == 50
+    assert not [q for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    # user, chat with the membership, page ids, page rows with authors, attachments
+    assert len(captured.captured_queries) <= 5, [q["sql"] for q in captured.captured_queries]
