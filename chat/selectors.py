@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from chat.models import Attachment, Chat, Membership, Message
 from core.registry import ProfilePanel
+from core.selectors import count_estimate
 
 if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in production
     from django_stubs_ext import StrOrPromise
@@ -105,8 +106,9 @@ def profile_panel(*, viewer: User, person: User) -> ProfilePanel | None:
 
 
 def home_stats() -> "list[tuple[StrOrPromise, int]]":
-    """Numbers for the messenger's widget on the platform home page."""
-    return [(_("Chats"), Chat.objects.count()), (_("Messages"), Message.objects.filter(is_deleted=False).count())]
+    """Numbers for the messenger's widget on the platform home page (large counts are estimates)."""
+    messages = count_estimate(Message.objects.filter(is_deleted=False))
+    return [(_("Chats"), Chat.objects.count()), (_("Messages"), messages)]
 
 
 def attachment_download(user: User, attachment_id: int) -> FileResponse:

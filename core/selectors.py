@@ -4,6 +4,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 
@@ -11,6 +13,27 @@ from core.registry import home_sections
 
 HOME_STATS_CACHE_KEY = "core:home-stats"
 HOME_STATS_TIMEOUT = 60
+# Below this many rows a widget's number is counted exactly; above it, estimated (PostgreSQL).
+COUNT_ESTIMATE_ABOVE = 100_000
+
+
+def count_estimate(queryset: QuerySet[Any]) -> int:
+    """How many rows ``queryset`` has: exact for small tables, the planner's estimate for large ones.
+
+    A home widget's "1,000,000 messages" needs no exactness, but ``COUNT(*)`` over a million rows
+    took 60 ms of the home page's cache refill. On PostgreSQL the planner's row estimate (from the
+    statistics autovacuum keeps) costs an EXPLAIN; a small estimate is counted exactly, so a young
+    site shows true numbers. Other databases always count.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql":
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            estimate = int(cursor.fetchone()[0][0]["Plan"]["Plan Rows"])
+        if estimate > COUNT_ESTIMATE_ABOVE:
+            return estimate
+    return queryset.count()
 
 
 def home_page_data() -> dict[str, Any]:
