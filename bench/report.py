@@ -142,7 +142,7 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]], cost: list[dict[s
     lines = [
         f"# Bench results {meta['date']}",
         "",
-        f"Commit `{meta['commit']}`, scale {meta['scale']:g}, {meta['duration']} s runs, "
+        f"Commit {meta['commit']}, scale {meta['scale']:g}, {meta['duration']} s runs, "
         f"{meta['repetitions']} interleaved repetitions, gunicorn {meta['workers']} sync workers, "
         f"{meta['cpus']} CPUs. Medians of the repetitions; spread = (max − min) / median; ratio = median "
         "of the per-repetition Agora/ceiling ratios (min–max); load = median 1-minute load average.",

@@ -311,10 +311,15 @@ def profile(name: str, ids: dict[str, int], requests: int, out: Path, stamp: str
 # --- Main --------------------------------------------------------------------------------------
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout
+
+
 def commit() -> str:
-    return subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
+    """HEAD, plus the files changed but not committed: the server ran the working tree."""
+    changed = [line[3:] for line in _git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    head = _git("rev-parse", "--short", "HEAD").strip()
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def main(argv: list[str] | None = None) -> int:
