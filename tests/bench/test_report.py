@@ -140,3 +140,29 @@ def test_seed_scales_counts_but_keeps_at_least_one_row():
     assert seed.scaled(seed.BIG_CHAT_MESSAGES, 0.01) == 10_000
     assert seed.scaled(seed.ARTICLES, 0.0001) == 1
     assert seed.marker(0.1) == "agora-bench scale=0.1"
+
+
+def _scaleout(**overrides) -> dict:
+    job = {"articles": 50, "task_counts": [50, 0, 0, 0], "published": 50, "audit_events": 50, "once": True}
+    return {
+        "single_rps": 100.0,
+        "combined_rps": 180.0,
+        "adds_up": 1.8,
+        "errors": 0,
+        "session_shared": True,
+        "job": job,
+    } | overrides
+
+
+def test_scaleout_section_and_its_checks():
+    section = report.scaleout_markdown(_scaleout())
+    assert "100 req/s on one instance alone, 180 on both at once (1.80×)" in section
+    assert "valid on the other: yes" in section
+    assert report.scaleout_markdown(None) == ""
+    assert report.problems([], [], [], None, _scaleout()) == []
+    broken = _scaleout(errors=2, session_shared=False, job=_scaleout()["job"] | {"once": False})
+    assert [problem.split(":")[1].strip()[:12] for problem in report.problems([], [], [], None, broken)] == [
+        "2 errors",
+        "a session ma",
+        "the schedule",
+    ]
