@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from shop.models import CartItem, Category, Order, Product, SearchQuery
-from shop.services import order_place, order_set_status
+from shop.services import catalogue_changed, order_place, order_set_status
 
 PER_CATEGORY = 26
 # category: [(brand, model pattern, model numbers, variants, (lowest, highest price))]
@@ -153,6 +153,8 @@ def fill(*, scale: int, stdout) -> None:
             have = Product.objects.filter(category=category).count()
             products += [_product(category, lines, number) for number in range(have, wanted)]
         Product.objects.bulk_create(products, batch_size=1000)
+        # Bulk inserts bypass the services' writes, so the cached catalogue is told here.
+        catalogue_changed()
     if products:
         stdout.write(f"Shop: {len(products)} products added in {len(CATALOGUE)} categories.")
     _orders_and_searches(stdout)

@@ -1,8 +1,10 @@
 """Reads of the shop: catalogue, trending searches, price history, carts, orders, recommendations."""
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +32,10 @@ if TYPE_CHECKING:  # django-stubs-ext is a development tool, not installed in pr
 
 TRENDING_CACHE_KEY = "shop:trending"
 SESSION_CART_KEY = "shop_cart"
+T = TypeVar("T")
+CATALOGUE_VERSION_KEY = "shop:catalogue-version"
+# Entries of a replaced version are never read again; they only wait for this to expire.
+CATALOGUE_CACHE_SECONDS = 24 * 60 * 60
 
 
 def active_products() -> QuerySet[Product]:
@@ -40,8 +46,48 @@ def categories() -> QuerySet[Category]:
     return Category.objects.order_by("name")
 
 
+def catalogue_version() -> str:
+    """A token that changes whenever a product or category changes (``services.catalogue_changed``).
+
+    Everything derived from the catalogue is cached under a key holding this token, so a write makes
+    the old entries unreachable at once instead of deleting each one. An evicted token is replaced by
+    a new one: that only misses the cache once, it never serves stale data.
+    """
+    version = cache.get(CATALOGUE_VERSION_KEY)
+    if version is None:
+        cache.add(CATALOGUE_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(CATALOGUE_VERSION_KEY) or uuid.uuid4().hex
+    return str(version)
+
+
+def catalogue_cache_key(*parts: object, version: str | None = None) -> str:
+    return ":".join(["shop:catalogue", version or catalogue_version(), *map(str, parts)])
+
+
+def _catalogue_cached(name: str, compute: Callable[[], T]) -> T:
+    key = catalogue_cache_key(name)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CATALOGUE_CACHE_SECONDS)
+    return value  # type: ignore[no-any-return]  # what ``compute`` stored under this key
+
+
 def companies() -> list[str]:
-    return list(Product.objects.filter(is_active=True).order_by("company").values_list("company", flat=True).distinct())
+    """The companies of active products for the filter; ``SELECT DISTINCT`` reads every active row,
+    so it runs once per catalogue version, not once per page view."""
+    return _catalogue_cached(
+        "companies",
+        lambda: list(
+            Product.objects.filter(is_active=True).order_by("company").values_list("company", flat=True).distinct()
+        ),
+    )
+
+
+def active_product_count() -> int:
+    """How many products are active: exact, since every product write replaces the catalogue version;
+    the unfiltered catalogue's pages use it instead of a whole-table ``COUNT(*)``."""
+    return _catalogue_cached("count", lambda: Product.objects.filter(is_active=True).count())
 
 
 def trending_queries(*, limit: int = 5) -> list[dict[str, Any]]:
@@ -202,7 +248,7 @@ def for_you(*, user: User, exclude_ids: list[int] | None = None, limit: int = 4)
 def home_stats() -> "list[tuple[StrOrPromise, int]]":
     """Numbers for the shop's widget on the platform home page."""
     return [
-        (_("Products"), Product.objects.filter(is_active=True).count()),
+        (_("Products"), active_product_count()),
         (_("Categories"), Category.objects.count()),
     ]
 

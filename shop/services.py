@@ -2,10 +2,12 @@
 
 import logging
 import math
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -61,12 +63,23 @@ def search_log_purge() -> int:
 # --- Catalogue and prices ------------------------------------------------------------------
 
 
+def catalogue_changed() -> None:
+    """Make every cached catalogue read (counts, companies, API pages) stale: call it from each write
+    that changes what a product list shows (products, prices, stock, categories).
+
+    The new version is published after the commit, so no reader can cache the old rows under it;
+    outside a transaction it is published at once.
+    """
+    transaction.on_commit(lambda: cache.set(selectors.CATALOGUE_VERSION_KEY, uuid.uuid4().hex, None))
+
+
 def products_set_active(*, products: QuerySet[Product], active: bool, actor: User | None) -> int:
     with transaction.atomic():
         ids = list(products.exclude(is_active=active).values_list("pk", flat=True))
         if not ids:
             return 0
         Product.objects.filter(pk__in=ids).update(is_active=active, updated_at=timezone.now())
+        catalogue_changed()
         audit_record(
             action="shop.products_activated" if active else "shop.products_deactivated",
             actor=actor,
@@ -96,6 +109,7 @@ def product_price_set(
             Product.objects.filter(pk=product.pk).update(
                 price=price, old_price=None if ended else current.old_price, updated_at=now
             )
+            catalogue_changed()
             audit_record(
                 action="shop.price_changed",
                 actor=actor,
@@ -148,6 +162,8 @@ def price_adjustment_start(*, products: QuerySet[Product], percent: int, days: i
         except IntegrityError:
             continue
         adjusted += 1
+    if adjusted:
+        catalogue_changed()
     return adjusted
 
 
@@ -167,6 +183,8 @@ def price_adjustments_restore() -> int:
             if not claimed:
                 continue
             adjustment = PriceAdjustment.objects.get(pk=adjustment_id)
+            # Either branch below changes the product's price or its struck-through old price.
+            catalogue_changed()
             product = Product.objects.select_for_update().get(pk=adjustment.product_id)
             still_adjusted = Product.objects.filter(pk=product.pk, price=adjustment.adjusted_price).update(
                 price=adjustment.original_price, old_price=None, updated_at=now
@@ -252,6 +270,7 @@ def product_create(*, data: dict[str, Any], actor: User | None, request: HttpReq
             if content is not None:
                 product.image.save(PRODUCT_IMAGE_NAME, content, save=False)
             product.save()
+            catalogue_changed()
             audit_record(
                 action="shop.product_created", actor=actor, target=product, request=request, details={"fields": fields}
             )
@@ -285,6 +304,7 @@ def product_update(
                 current.image = ""
             if fields:
                 current.save(update_fields=[*fields, "updated_at"])
+                catalogue_changed()
                 audit_record(
                     action="shop.product_updated",
                     actor=actor,
@@ -311,6 +331,7 @@ def product_delete(*, product: Product, actor: User | None, request: HttpRequest
         )
         image = product.image.name or ""
         product.delete()
+        catalogue_changed()
         files_delete_on_commit(Product.image.field.storage, [image])
 
 
@@ -333,6 +354,8 @@ def category_update(
     with transaction.atomic():
         if fields:
             current.save(update_fields=[*fields, "updated_at"])
+            # Product rows show their category's name.
+            catalogue_changed()
             audit_record(
                 action="shop.category_updated", actor=actor, target=current, request=request, details={"fields": fields}
             )
@@ -496,6 +519,8 @@ def order_place(*, user: User, request: HttpRequest | None = None) -> Order:
                 for item in items
             ]
         )
+        # The API shows stock, the catalogue page disables "Add" at zero.
+        catalogue_changed()
         CartItem.objects.filter(user=user).delete()
         for category in {item.product.category for item in items}:
             category_interest_record(user=user, category=category, purchases=1)
@@ -532,6 +557,7 @@ def order_set_status(*, order: Order, status: str, actor: User | None) -> Order:
             for item in current.items.filter(product__isnull=False):
                 # Lines whose product was deleted were skipped by the filter above.
                 Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)  # type: ignore[misc]
+            catalogue_changed()
         current.status = status
         current.status_changed_at = timezone.now()
         current.save(update_fields=["status", "status_changed_at"])

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.types import AuthenticatedHttpRequest
+from core.api.pagination import KnownCountPaginator
 from shop import newsletter, selectors, services
 from shop.filters import ProductFilter
 from shop.models import Order
@@ -37,6 +38,8 @@ def _shop_context(request: HttpRequest) -> dict:
 @login_required
 def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     product_filter = ProductFilter(request.GET or None, queryset=selectors.active_products())
+    filtered = any(request.GET.get(name) for name in ("search", "category", "company", "min_price", "max_price"))
+    count = None
     if product_filter.is_bound and not product_filter.is_valid():
         products = selectors.active_products().none()
     else:
@@ -44,13 +47,15 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         search = request.GET.get("search", "")
         if search and request.GET.get("page", "1") == "1":
             services.search_query_log(query=search, user=request.user)
+        if not filtered:
+            # Every active product: the cached exact count spares a whole-table COUNT(*).
+            count = selectors.active_product_count()
     page_size = _page_size(request)
-    page = Paginator(products, page_size).get_page(request.GET.get("page"))
+    page = KnownCountPaginator(products, page_size, count=count).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("ordering", None)
-    filtered = any(request.GET.get(name) for name in ("search", "category", "company", "min_price", "max_price"))
     return render(
         request,
         "shop/product_list.html",

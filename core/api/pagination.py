@@ -1,14 +1,32 @@
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import InvalidPage
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # Django's Paginator is generic only in its stubs
+    BasePaginator = Paginator[Any]
+else:
+    BasePaginator = Paginator
+
+
+class KnownCountPaginator(BasePaginator):
+    """Django's paginator told the count (e.g. cached by the caller) instead of running ``COUNT(*)``.
+
+    The count must be exact: it decides the last page and whether a page has a next one.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None = None, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        if count is not None:
+            # ``count`` is a cached_property: setting it here means it is never computed.
+            self.__dict__["count"] = count
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -25,10 +43,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
-        page_size = self.get_page_size(request)
-        if not page_size:
-            return None
-        paginator = self.django_paginator_class(queryset, page_size)
+        return list(self.page_of(queryset, request, view))
+
+    def page_of(
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None
+    ) -> "Page[Any]":
+        """The requested page, its rows not read yet. A view with ``known_count(request)`` (an int, or
+        None to count) spares the whole-table ``COUNT(*)``; it must return the exact count."""
+        known_count = getattr(view, "known_count", None)
+        count = known_count(request) if known_count is not None else None
+        # ``page_size`` is set on this class, so there is always a size (the query's, clamped, or 20).
+        paginator = KnownCountPaginator(queryset, self.get_page_size(request) or self.page_size, count=count)
         number = request.query_params.get(self.page_query_param) or 1
         try:
             self.page = paginator.page(number)
@@ -37,7 +62,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {self.page_query_param: [_("Choose a page from 1 to %(last)s.") % {"last": paginator.num_pages}]}
             ) from None
         self.request = request
-        return list(self.page)
+        return self.page
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -1,3 +1,4 @@
+from django.core.cache import cache
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.types import account_of
+from core.api.pagination import PageNumberPagination
 from shop import selectors, services
 from shop.api.serializers import (
     CartAddSerializer,
@@ -31,14 +33,47 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.active_products()
 
+    def known_count(self, request: Request) -> int | None:
+        """Without a filter the list is every active product: its count is cached per catalogue
+        version, so it stays exact (see ``PageNumberPagination.page_of``)."""
+        return None if _filtered(request) else selectors.active_product_count()
+
     def list(self, request: Request, *args, **kwargs) -> Response:
-        response = super().list(request, *args, **kwargs)
+        response = super().list(request, *args, **kwargs) if _filtered(request) else self._catalogue_page(request)
         # Logged once per search: on its first page (however it is spelt), not on the pages after.
         page = getattr(self.paginator, "page", None)
         search = request.query_params.get("search", "")
         if search and (page is None or page.number == 1):
             services.search_query_log(query=search, user=account_of(request))
         return response
+
+    def _catalogue_page(self, request: Request) -> Response:
+        """A page of the unfiltered catalogue, its serialized rows cached per catalogue version: every
+        product write replaces the version, so a change is seen at once; a hit reads no database row.
+
+        Links (next, image URLs) are absolute, so the address the client used is part of the key.
+        """
+        queryset = self.filter_queryset(self.get_queryset())  # validates ``ordering`` (a 400 if wrong)
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # the default class, set in settings
+        page = paginator.page_of(queryset, request, self)
+        key = selectors.catalogue_cache_key(
+            "api",
+            request.build_absolute_uri("/"),
+            request.query_params.get("ordering", ""),
+            page.paginator.per_page,
+            page.number,
+        )
+        rows = cache.get(key)
+        if rows is None:
+            rows = self.get_serializer(list(page), many=True).data
+            cache.set(key, rows, selectors.CATALOGUE_CACHE_SECONDS)
+        return self.get_paginated_response(rows)
+
+
+def _filtered(request: Request) -> bool:
+    """Whether a parameter narrows the list (ordering and paging only rearrange it)."""
+    return any(request.query_params.get(name) for name in ProductFilter.base_filters if name != "ordering")
 
 
 @extend_schema(tags=["shop"], responses={200: TrendingSerializer(many=True)})
