@@ -42,10 +42,6 @@ def active_products() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True).select_related("category")
 
 
-def categories() -> QuerySet[Category]:
-    return Category.objects.order_by("name")
-
-
 def catalogue_version() -> str:
     """A token that changes whenever a product or category changes (``services.catalogue_changed``).
 
@@ -82,6 +78,11 @@ def companies() -> list[str]:
             Product.objects.filter(is_active=True).order_by("company").values_list("company", flat=True).distinct()
         ),
     )
+
+
+def categories() -> list[Category]:
+    """Every category for the filter, read once per catalogue version (category writes replace it)."""
+    return _catalogue_cached("categories", lambda: list(Category.objects.order_by("name")))
 
 
 def active_product_count() -> int:

@@ -340,6 +340,8 @@ def category_create(*, data: dict[str, Any], actor: User | None, request: HttpRe
     fields = changes_apply(category, data, allowed=CATEGORY_FIELDS)
     with transaction.atomic():
         category.save()
+        # The catalogue's filter offers every category.
+        catalogue_changed()
         audit_record(
             action="shop.category_created", actor=actor, target=category, request=request, details={"fields": fields}
         )
@@ -354,7 +356,7 @@ def category_update(
     with transaction.atomic():
         if fields:
             current.save(update_fields=[*fields, "updated_at"])
-            # Product rows show their category's name.
+            # Product rows and the catalogue's filter show the category's name.
             catalogue_changed()
             audit_record(
                 action="shop.category_updated", actor=actor, target=current, request=request, details={"fields": fields}
@@ -376,6 +378,7 @@ def category_delete(*, category: Category, actor: User | None, request: HttpRequ
             details={"name": category.name},
         )
         category.delete()
+        catalogue_changed()
 
 
 # --- Carts ---------------------------------------------------------------------------------
