@@ -69,7 +69,12 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "ordering": request.GET.get("ordering", ""),
             "categories": selectors.categories(),
-            "companies": selectors.companies(),
+            # Hundreds of options: rendered once per catalogue version when no company is chosen (the
+            # fragment's key; a chosen one is rendered each time, so no visitor can fill the cache).
+            # Passed uncalled: the template calls it only when the fragment is not cached.
+            "companies": selectors.companies,
+            "catalogue_version": selectors.catalogue_version(),
+            "catalogue_cache_seconds": selectors.CATALOGUE_CACHE_SECONDS,
             "for_you": [] if filtered else selectors.for_you(user=request.user),
         },
     )
