@@ -43,15 +43,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     def paginate_queryset(
         self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
-        return list(self.page_of(queryset, request, view))
+        return list(self.page_of(queryset, request))
 
     def page_of(
-        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, view: APIView | None
+        self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, *, count: int | None = None
     ) -> "Page[Any]":
-        """The requested page, its rows not read yet. A view with ``known_count(request)`` (an int, or
-        None to count) spares the whole-table ``COUNT(*)``; it must return the exact count."""
-        known_count = getattr(view, "known_count", None)
-        count = known_count(request) if known_count is not None else None
+        """The requested page, its rows not read yet. A view that knows the exact count (e.g. cached)
+        passes it to spare the whole-table ``COUNT(*)``."""
         # ``page_size`` is set on this class, so there is always a size (the query's, clamped, or 20).
         paginator = KnownCountPaginator(queryset, self.get_page_size(request) or self.page_size, count=count)
         number = request.query_params.get(self.page_query_param) or 1

@@ -33,11 +33,6 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.active_products()
 
-    def known_count(self, request: Request) -> int | None:
-        """Without a filter the list is every active product: its count is cached per catalogue
-        version, so it stays exact (see ``PageNumberPagination.page_of``)."""
-        return None if _filtered(request) else selectors.active_product_count()
-
     def list(self, request: Request, *args, **kwargs) -> Response:
         response = super().list(request, *args, **kwargs) if _filtered(request) else self._catalogue_page(request)
         # Logged once per search: on its first page (however it is spelt), not on the pages after.
@@ -51,21 +46,26 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
         """A page of the unfiltered catalogue, its serialized rows cached per catalogue version: every
         product write replaces the version, so a change is seen at once; a hit reads no database row.
 
+        The count is the cached exact one (no ``COUNT(*)``). The filter set, costly to build, runs
+        only on a miss: it rejects a wrong ``ordering`` (a 400), so only valid ones are ever stored.
         Links (next, image URLs) are absolute, so the address the client used is part of the key.
         """
-        queryset = self.filter_queryset(self.get_queryset())  # validates ``ordering`` (a 400 if wrong)
         paginator = self.paginator
         assert isinstance(paginator, PageNumberPagination)  # the default class, set in settings
-        page = paginator.page_of(queryset, request, self)
+        version = selectors.catalogue_version()
+        count = selectors.active_product_count(version=version)
+        page = paginator.page_of(self.get_queryset(), request, count=count)  # validates the page number
         key = selectors.catalogue_cache_key(
             "api",
             request.build_absolute_uri("/"),
             request.query_params.get("ordering", ""),
             page.paginator.per_page,
             page.number,
+            version=version,
         )
         rows = cache.get(key)
         if rows is None:
+            page = paginator.page_of(self.filter_queryset(self.get_queryset()), request, count=count)
             rows = self.get_serializer(list(page), many=True).data
             cache.set(key, rows, selectors.CATALOGUE_CACHE_SECONDS)
         return self.get_paginated_response(rows)
