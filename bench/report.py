@@ -145,7 +145,8 @@ def markdown(meta: dict[str, Any], rows: list[dict[str, Any]], cost: list[dict[s
         f"Commit {meta['commit']}, scale {meta['scale']:g}, {meta['duration']} s runs, "
         f"{meta['repetitions']} interleaved repetitions, gunicorn {meta['workers']} sync workers, "
         f"{meta['cpus']} CPUs. Medians of the repetitions; spread = (max − min) / median; ratio = median "
-        "of the per-repetition Agora/ceiling ratios (min–max); load = median 1-minute load average.",
+        "of the per-repetition Agora/ceiling ratios (min–max); load = the highest 1-minute load average of each "
+        "run, median of the row's runs.",
         "",
         "| endpoint | conns | Agora req/s (spread) | ceiling req/s (spread) | ratio (min–max) | target | "
         "p50 / p99 ms | errors | load | met |",
