@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client as BrowserClient
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.schedule import job_by_name
@@ -157,10 +159,10 @@ def test_a_mailing_whose_run_breaks_does_not_stop_the_others(smtp_sink, monkeypa
     healthy = MailingFactory(recipients=2)
     real_build = sending.build_email
 
-    def build(*, mailing, client, connection):
+    def build(*, mailing, **kwargs):
         if mailing.pk == broken.pk:
             raise RuntimeError("template exploded")
-        return real_build(mailing=mailing, client=client, connection=connection)
+        return real_build(mailing=mailing, **kwargs)
 
     monkeypatch.setattr(sending, "build_email", build)
 
@@ -512,3 +514,58 @@ def test_a_double_click_on_send_now_makes_one_run(smtp_sink):
     assert first is not None
     assert second is None
     assert MailingRun.objects.filter(mailing=mailing).count() == 1
+
+
+def _run_statements(recipients: int) -> tuple[int, int]:
+    """The SQL statements one run to ``recipients`` clients costs: (in transactions, on their own).
+
+    The test's own transaction turns each ``atomic`` block into a savepoint; every statement outside
+    one commits on its own in production.
+    """
+    mailing = MailingFactory(recipients=recipients)
+    run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
+    with CaptureQueriesContext(connection) as captured:
+        sending.run_execute(run_id=run.pk)
+    assert statuses(mailing) == ["success"] * recipients
+    depth, inside, alone = 0, 0, 0
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql.startswith("SAVEPOINT"):
+            depth += 1
+        elif sql.startswith(("RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            depth -= 1
+        elif depth:
+            inside += 1
+        else:
+            alone += 1
+    return inside, alone
+
+
+def test_each_recipient_costs_one_transaction_of_three_statements(smtp_sink):
+    # Its attempt, the lease renewal and the previous recipient's outcome, committed together:
+    # no outcome is written in a commit of its own.
+    (inside_4, alone_4), (inside_8, alone_8) = _run_statements(4), _run_statements(8)
+    assert (inside_8 - inside_4, alone_8 - alone_4) == (3 * 4, 0)
+
+
+def test_the_templates_are_rendered_once_per_run_and_each_email_has_its_own_link(smtp_sink, monkeypatch):
+    rendered = []
+    real_render = sending.render_to_string
+
+    def render(template, context):
+        rendered.append(template)
+        return real_render(template, context)
+
+    monkeypatch.setattr(sending, "render_to_string", render)
+    mailing = MailingFactory(recipients=3)
+    sending.send_due_mailings()
+
+    assert sorted(rendered) == ["mailings/email/mailing.html", "mailings/email/mailing.txt"]
+    for client in mailing.clients.all():
+        (email,) = smtp_sink.messages_to(client.email)
+        text, html = (part.get_content() for part in email.iter_parts())
+        (link,) = LINK.findall(text)
+        assert f'href="{link}"' in html
+        assert email["List-Unsubscribe"].strip() == f"<{link}>"  # folded: the long header starts a new line
+        token = urlsplit(link).path.rstrip("/").rsplit("/", 1)[1]
+        assert signing.loads(token, salt=sending.UNSUBSCRIBE_SALT)["email"] == client.email.lower()
