@@ -36,6 +36,13 @@ T = TypeVar("T")
 CATALOGUE_VERSION_KEY = "shop:catalogue-version"
 # Entries of a replaced version are never read again; they only wait for this to expire.
 CATALOGUE_CACHE_SECONDS = 24 * 60 * 60
+# A local-memory cache (no REDIS_URL) belongs to one process: a write replaces the version in its
+# own process only, so there the version also expires, and other processes see a change this soon.
+LOCAL_CATALOGUE_VERSION_SECONDS = 60
+
+
+def catalogue_version_timeout() -> int | None:
+    return None if settings.REDIS_URL else LOCAL_CATALOGUE_VERSION_SECONDS
 
 
 def active_products() -> QuerySet[Product]:
@@ -51,7 +58,7 @@ def catalogue_version() -> str:
     """
     version = cache.get(CATALOGUE_VERSION_KEY)
     if version is None:
-        cache.add(CATALOGUE_VERSION_KEY, uuid.uuid4().hex, None)
+        cache.add(CATALOGUE_VERSION_KEY, uuid.uuid4().hex, catalogue_version_timeout())
         version = cache.get(CATALOGUE_VERSION_KEY) or uuid.uuid4().hex
     return str(version)
 

@@ -70,7 +70,9 @@ def catalogue_changed() -> None:
     The new version is published after the commit, so no reader can cache the old rows under it;
     outside a transaction it is published at once.
     """
-    transaction.on_commit(lambda: cache.set(selectors.CATALOGUE_VERSION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(
+        lambda: cache.set(selectors.CATALOGUE_VERSION_KEY, uuid.uuid4().hex, selectors.catalogue_version_timeout())
+    )
 
 
 def products_set_active(*, products: QuerySet[Product], active: bool, actor: User | None) -> int:

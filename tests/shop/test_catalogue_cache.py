@@ -234,3 +234,10 @@ def test_a_page_past_the_end_or_an_unknown_ordering_is_still_a_400(user_api_clie
 
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_without_redis_the_version_expires_so_other_processes_see_a_change_within_a_minute(settings, catalogue):
+    settings.REDIS_URL = ""
+    assert selectors.catalogue_version_timeout() == 60
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert selectors.catalogue_version_timeout() is None
