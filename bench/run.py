@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
 
+    # What the server will run: taken now, since others may commit while the bench runs.
+    measured = commit()
     ensure_seeded(options.scale)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], check=True, cwd=ROOT)
@@ -375,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(static_root, ignore_errors=True)
     meta = {
         "date": stamp,
-        "commit": commit(),
+        "commit": measured,
         "scale": options.scale,
         "duration": options.duration,
         "connections": options.connections,
