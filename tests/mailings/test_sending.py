@@ -524,6 +524,7 @@ def _run_statements(recipients: int) -> tuple[int, int]:
     """
     mailing = MailingFactory(recipients=recipients)
     run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
+    assert run is not None
     with CaptureQueriesContext(connection) as captured:
         sending.run_execute(run_id=run.pk)
     assert statuses(mailing) == ["success"] * recipients
