@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.cache import versioned_get_or_set
 from shop.cart import Cart
 from shop.models import (
     CartItem,
@@ -68,12 +69,13 @@ def catalogue_cache_key(*parts: object, version: str | None = None) -> str:
 
 
 def _catalogue_cached(name: str, compute: Callable[[], T], *, version: str | None = None) -> T:
-    key = catalogue_cache_key(name, version=version)
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, CATALOGUE_CACHE_SECONDS)
-    return value  # type: ignore[no-any-return]  # what ``compute`` stored under this key
+    return catalogue_get_or_set(catalogue_cache_key(name, version=version), compute)
+
+
+def catalogue_get_or_set(key: str, compute: Callable[[], T]) -> T:
+    """A value derived from the catalogue under a ``catalogue_cache_key``: kept in this process's
+    memory and the shared cache (``core.cache``), computed once per catalogue version."""
+    return versioned_get_or_set(key, compute, timeout=CATALOGUE_CACHE_SECONDS)
 
 
 def companies() -> list[str]:

@@ -5,6 +5,7 @@ import redis
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from core.cache import local_clear
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -12,6 +13,7 @@ from tests.factories import PASSWORD, UserFactory
 def _isolated_cache():
     """Throttle counters and cached pages must not leak from one test into the next."""
     cache.clear()
+    local_clear()
     yield
     cache.clear()
 

@@ -1,4 +1,5 @@
-from django.core.cache import cache
+from typing import Any
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -63,12 +64,12 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
             page.number,
             version=version,
         )
-        rows = cache.get(key)
-        if rows is None:
-            page = paginator.page_of(self.filter_queryset(self.get_queryset()), request, count=count)
-            rows = self.get_serializer(list(page), many=True).data
-            cache.set(key, rows, selectors.CATALOGUE_CACHE_SECONDS)
-        return self.get_paginated_response(rows)
+
+        def serialized_rows() -> Any:
+            filtered = paginator.page_of(self.filter_queryset(self.get_queryset()), request, count=count)
+            return self.get_serializer(list(filtered), many=True).data
+
+        return self.get_paginated_response(selectors.catalogue_get_or_set(key, serialized_rows))
 
 
 def _filtered(request: Request) -> bool:
