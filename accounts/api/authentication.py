@@ -36,8 +36,9 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as error:
             raise InvalidToken(_("Token contained no recognizable user identification")) from error
-        user = User.objects.filter(pk=user_id, active_sessions__pk=device).first()
-        if user is None:
+        try:  # ``get``, not ``first``: no ORDER BY to build and run on every request
+            user = User.objects.get(pk=user_id, active_sessions__pk=device)
+        except User.DoesNotExist:
             if not User.objects.filter(pk=user_id).exists():
                 raise AuthenticationFailed(_("User not found"), code="user_not_found")
             # The device was signed out (Devices page, the device cap, logout): its tokens end now.
