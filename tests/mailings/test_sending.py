@@ -542,11 +542,13 @@ def _run_statements(recipients: int) -> tuple[int, int]:
     return inside, alone
 
 
-def test_each_recipient_costs_one_transaction_of_three_statements(smtp_sink):
+def test_each_recipient_costs_one_commit_one_statement_on_postgresql_three_elsewhere(smtp_sink):
     # Its attempt, the lease renewal and the previous recipient's outcome, committed together:
-    # no outcome is written in a commit of its own.
+    # no outcome is written in a commit of its own. On PostgreSQL it is one statement (a savepoint
+    # here only because the test runs in a transaction; ``test_sending_speed`` pins production's).
     (inside_4, alone_4), (inside_8, alone_8) = _run_statements(4), _run_statements(8)
-    assert (inside_8 - inside_4, alone_8 - alone_4) == (3 * 4, 0)
+    per_recipient = 1 if connection.vendor == "postgresql" else 3
+    assert (inside_8 - inside_4, alone_8 - alone_4) == (per_recipient * 4, 0)
 
 
 def test_the_templates_are_rendered_once_per_run_and_each_email_has_its_own_link(smtp_sink, monkeypatch):
