@@ -145,7 +145,7 @@ def test_a_dropped_connection_is_reopened_once_and_kept_for_the_rest_of_the_run(
 # --- PostgreSQL: one statement per recipient, outside any transaction ------------------------
 
 
-def _run_in_production(recipients: int) -> tuple[list[tuple[str, bool]], int]:
+def _run_in_production(recipients: int, monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, bool]], int]:
     """The statements of one run (each with whether it ran inside a transaction) and the commits."""
     mailing = MailingFactory(recipients=recipients)
     run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
@@ -163,12 +163,10 @@ def _run_in_production(recipients: int) -> tuple[list[tuple[str, bool]], int]:
         commits.append(1)
         real_commit()
 
-    connection.commit = commit
-    try:
-        with connection.execute_wrapper(watch):
-            sending.run_execute(run_id=run.pk)
-    finally:
-        del connection.commit
+    monkeypatch.setattr(connection, "commit", commit)
+    with connection.execute_wrapper(watch):
+        sending.run_execute(run_id=run.pk)
+    monkeypatch.undo()
     assert sorted(mailing.attempts.values_list("status", flat=True)) == ["success"] * recipients
     return statements, len(commits)
 
@@ -178,8 +176,9 @@ def _run_in_production(recipients: int) -> tuple[list[tuple[str, bool]], int]:
     reason="the combined statement is PostgreSQL's; elsewhere one transaction of three (test_sending)",
 )
 @pytest.mark.django_db(transaction=True)
-def test_on_postgresql_each_recipient_costs_one_statement_that_commits_on_its_own(smtp_sink):
-    (statements_4, commits_4), (statements_8, commits_8) = _run_in_production(4), _run_in_production(8)
+def test_on_postgresql_each_recipient_costs_one_statement_that_commits_on_its_own(smtp_sink, monkeypatch):
+    (statements_4, commits_4) = _run_in_production(4, monkeypatch)
+    (statements_8, commits_8) = _run_in_production(8, monkeypatch)
 
     assert len(statements_8) - len(statements_4) == 4
     assert commits_8 == commits_4  # no transaction per recipient: the statement is its own commit
