@@ -1,20 +1,29 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.types import AuthenticatedHttpRequest
 from core.api.pagination import KnownCountPaginator
+from core.cache import versioned_get_or_set
 from shop import newsletter, selectors, services
-from shop.filters import ProductFilter
+from shop.filters import ORDERINGS, ProductFilter
 from shop.models import Order
 
 
@@ -35,8 +44,63 @@ def _shop_context(request: HttpRequest) -> dict:
     }
 
 
+# Where each request's own values go in the cached catalogue (shop/_add_to_cart.html with ``slots``).
+CSRF_SLOT = "<!--shop:csrf-->"
+NEXT_SLOT = "<!--shop:next-->"
+# The unfiltered catalogue is cached for its first pages in each ordering and size, the pages
+# visitors open. Only known parameter values count, each given once, so the keys are few; deeper
+# pages (a crawler's walk) and any other query are rendered each time and fill no cache.
+CACHED_PAGES = 10
+CACHED_QUERY = {
+    "page": None,  # any value: the key holds the page number it resolves to
+    "page_size": frozenset(map(str, settings.SHOP_PAGE_SIZES)),
+    "ordering": frozenset(f"{sign}{name}" for _field, name in ORDERINGS for sign in ("", "-")),
+}
+
+
+def _catalogue_key(request: HttpRequest, page: Page, *, query_string: str, version: str) -> str | None:
+    """The cache key of an unfiltered catalogue page with a known query, else None."""
+    for name, values in request.GET.lists():
+        allowed = CACHED_QUERY.get(name, ())
+        if len(values) != 1 or (allowed is not None and values[0] not in allowed):
+            return None
+    if page.number > CACHED_PAGES:
+        return None
+    # Dates are shown in the current time zone, numbers and words in the current language.
+    return selectors.catalogue_cache_key(
+        "page",
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        query_string,
+        page.number,
+        version=version,
+    )
+
+
+def _catalogue(request: HttpRequest, context: dict[str, Any], *, key: str | None) -> SafeString:
+    """The filter form, the page's table and its page links, with this request's CSRF token and path.
+
+    The same for every visitor otherwise: with a ``key`` (which embeds the catalogue version) it is
+    rendered once and then kept in this process's memory and the shared cache.
+    """
+
+    def render_catalogue() -> str:
+        return render_to_string("shop/_catalogue.html", context)
+
+    html = (
+        render_catalogue()
+        if key is None
+        else versioned_get_or_set(key, render_catalogue, timeout=selectors.CATALOGUE_CACHE_SECONDS)
+    )
+    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    # The template's own escaped output with escaped values filled in where it left its markers.
+    return mark_safe(html.replace(CSRF_SLOT, csrf_input).replace(NEXT_SLOT, escape(request.get_full_path())))  # noqa: S308
+
+
 @login_required
 def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # Read before any product row: rows read after a write are never cached under the version before it.
+    version = selectors.catalogue_version()
     product_filter = ProductFilter(request.GET or None, queryset=selectors.active_products())
     filtered = any(request.GET.get(name) for name in ("search", "category", "company", "min_price", "max_price"))
     count = None
@@ -49,32 +113,41 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             services.search_query_log(query=search, user=request.user)
         if not filtered:
             # Every active product: the cached exact count spares a whole-table COUNT(*).
-            count = selectors.active_product_count()
+            count = selectors.active_product_count(version=version)
     page_size = _page_size(request)
+    # The rows are read only when the page is rendered (not when it comes from the cache).
     page = KnownCountPaginator(products, page_size, count=count).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query_string = query.urlencode()
     sort_query = query.copy()
     sort_query.pop("ordering", None)
+    context = {
+        "search_query": request.GET.get("search", ""),
+        "filter": product_filter,
+        "page": page,
+        "page_size": page_size,
+        "page_sizes": settings.SHOP_PAGE_SIZES,
+        "query_string": query_string,
+        "sort_query": sort_query.urlencode(),
+        "ordering": request.GET.get("ordering", ""),
+        # Read only when the catalogue is rendered, not when it comes from the cache.
+        "categories": SimpleLazyObject(selectors.categories),
+        # Hundreds of options: rendered once per catalogue version when no company is chosen (the
+        # fragment's key; a chosen one is rendered each time, so no visitor can fill the cache).
+        # Passed uncalled: the template calls it only when the fragment is not cached.
+        "companies": selectors.companies,
+        "catalogue_version": version,
+        "catalogue_cache_seconds": selectors.CATALOGUE_CACHE_SECONDS,
+    }
+    key = _catalogue_key(request, page, query_string=query_string, version=version) if count is not None else None
     return render(
         request,
         "shop/product_list.html",
         {
             **_shop_context(request),
-            "filter": product_filter,
-            "page": page,
-            "page_size": page_size,
-            "page_sizes": settings.SHOP_PAGE_SIZES,
-            "query_string": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
-            "ordering": request.GET.get("ordering", ""),
-            "categories": selectors.categories(),
-            # Hundreds of options: rendered once per catalogue version when no company is chosen (the
-            # fragment's key; a chosen one is rendered each time, so no visitor can fill the cache).
-            # Passed uncalled: the template calls it only when the fragment is not cached.
-            "companies": selectors.companies,
-            "catalogue_version": selectors.catalogue_version(),
-            "catalogue_cache_seconds": selectors.CATALOGUE_CACHE_SECONDS,
+            **context,
+            "catalogue": _catalogue(request, context, key=key),
             "for_you": [] if filtered else selectors.for_you(user=request.user),
         },
     )
