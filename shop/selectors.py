@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Max, Min, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -169,6 +170,21 @@ def cart_quantities(request: HttpRequest) -> dict[int, int]:
     if request.user.is_authenticated:
         return dict(CartItem.objects.filter(user=request.user).values_list("product_id", "quantity"))
     return {int(product_id): quantity for product_id, quantity in session_cart(request).items()}
+
+
+CART_SIZE_SQL = 'SELECT COALESCE(SUM("quantity"), 0) FROM "shop_cartitem" WHERE "user_id" = %s'
+
+
+def cart_size(request: HttpRequest) -> int:
+    """How many items the visitor's cart holds (the sum of its quantities), as every shop page shows.
+
+    For a user, one ``SUM`` written out: building it with the ORM cost more than running it."""
+    if not request.user.is_authenticated:
+        return sum(session_cart(request).values())
+    with connection.cursor() as cursor:
+        cursor.execute(CART_SIZE_SQL, [request.user.pk])
+        row = cursor.fetchone()
+    return int(row[0])
 
 
 def cart_for(request: HttpRequest) -> CartView:

@@ -40,7 +40,7 @@ def _shop_context(request: HttpRequest) -> dict:
     return {
         "trending": selectors.trending_queries(),
         "search_query": request.GET.get("search", ""),
-        "cart_count": sum(selectors.cart_quantities(request).values()),
+        "cart_count": selectors.cart_size(request),
     }
 
 

@@ -233,3 +233,31 @@ def test_an_uncached_page_still_fills_in_the_token_and_path(signed_in, catalogue
     assert "<!--shop:" not in html
     assert table(html).count('name="next" value="/shop/?utm_source=mail"') == 3
     assert len(TOKEN.findall(table(html))) == 3
+
+
+# --- The cart's size on every shop page ---------------------------------------------------------
+
+
+def test_the_cart_badge_sums_the_quantities_in_one_aggregate(signed_in, user, catalogue):
+    CartItem.objects.create(user=user, product=catalogue[0], quantity=2)
+    CartItem.objects.create(user=user, product=catalogue[1], quantity=3)
+    Product.objects.filter(pk=catalogue[1].pk).update(is_active=False)  # still in the cart, still counted
+    CartItem.objects.create(user=UserFactory(), product=catalogue[2], quantity=7)
+    signed_in.get(SHOP)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = page(signed_in)
+
+    assert 'id="cart-count">5<' in html
+    cart_reads = [query["sql"] for query in queries if "shop_cartitem" in query["sql"]]
+    assert len(cart_reads) == 1
+    assert cart_reads[0].startswith('SELECT COALESCE(SUM("quantity"), 0) FROM "shop_cartitem"')
+    signed_in.post(reverse("shop:cart-add"), {"product": catalogue[2].pk, "quantity": 4})
+    assert 'id="cart-count">9<' in page(signed_in)
+
+
+def test_an_anonymous_cart_badge_counts_the_session_cart(client, catalogue):
+    client.post(reverse("shop:cart-add"), {"product": catalogue[0].pk, "quantity": 2})
+    client.post(reverse("shop:cart-add"), {"product": catalogue[1].pk, "quantity": 1})
+
+    assert 'id="cart-count">3<' in client.get(reverse("shop:cart")).content.decode()
