@@ -246,8 +246,16 @@ def for_you(*, user: User, exclude_ids: list[int] | None = None, limit: int = 4)
 
     Newest first within each category; products the user already ordered are left out.
     """
-    key = f"shop:for-you:{user.pk}"
-    ranked = cache.get(key)
+    return _for_you_products(_for_you_ranked(user=user, limit=limit), exclude_ids=exclude_ids, limit=limit)
+
+
+def _for_you_key(user: User) -> str:
+    return f"shop:for-you:{user.pk}"
+
+
+def _for_you_ranked(*, user: User, limit: int, cached: list[int] | None = None) -> list[int]:
+    key = _for_you_key(user)
+    ranked = cache.get(key) if cached is None else cached
     if ranked is None:
         interests = list(
             CategoryInterest.objects.filter(user=user)
@@ -266,10 +274,44 @@ def for_you(*, user: User, exclude_ids: list[int] | None = None, limit: int = 4)
                 .values_list("pk", flat=True)[:limit]
             )
         cache.set(key, ranked, settings.SHOP_RECOMMENDATION_CACHE_SECONDS)
+    return ranked
+
+
+def _for_you_products(ranked: list[int], *, exclude_ids: list[int] | None, limit: int) -> list[Product]:
     excluded = set(exclude_ids or [])
     wanted = [product_id for product_id in ranked if product_id not in excluded][:limit]
+    if not wanted:
+        return []
     products = active_products().in_bulk(wanted)
     return [products[product_id] for product_id in wanted if product_id in products]
+
+
+@dataclass(frozen=True)
+class CataloguePageReads:
+    version: str
+    trending: list[dict[str, Any]]
+    for_you: list[Product]
+
+
+def catalogue_page_reads(*, user: User, for_you_wanted: bool) -> CataloguePageReads:
+    """What the catalogue page reads from the cache on every view, in one round trip: the catalogue
+    version, the trending queries and (when ``for_you_wanted``) the user's "for you" products.
+
+    Each is what ``catalogue_version``, ``trending_queries`` and ``for_you`` return, and is computed
+    as they do when it is not cached."""
+    keys = [CATALOGUE_VERSION_KEY, TRENDING_CACHE_KEY, *([_for_you_key(user)] if for_you_wanted else [])]
+    found = cache.get_many(keys)
+    version = found.get(CATALOGUE_VERSION_KEY)
+    trending = found.get(TRENDING_CACHE_KEY)
+    products: list[Product] = []
+    if for_you_wanted:
+        ranked = _for_you_ranked(user=user, limit=4, cached=found.get(_for_you_key(user)))
+        products = _for_you_products(ranked, exclude_ids=None, limit=4)
+    return CataloguePageReads(
+        version=catalogue_version() if version is None else str(version),
+        trending=trending_queries() if trending is None else trending[:5],
+        for_you=products,
+    )
 
 
 def home_stats() -> "list[tuple[StrOrPromise, int]]":

@@ -35,10 +35,10 @@ def _page_size(request: HttpRequest) -> int:
     return size if size in settings.SHOP_PAGE_SIZES else settings.SHOP_PAGE_SIZES[1]
 
 
-def _shop_context(request: HttpRequest) -> dict:
+def _shop_context(request: HttpRequest, *, trending: list[dict[str, Any]] | None = None) -> dict:
     """What every shop page shows: the search box with trending queries, and the cart size."""
     return {
-        "trending": selectors.trending_queries(),
+        "trending": selectors.trending_queries() if trending is None else trending,
         "search_query": request.GET.get("search", ""),
         "cart_count": selectors.cart_size(request),
     }
@@ -99,10 +99,12 @@ def _catalogue(request: HttpRequest, context: dict[str, Any], *, key: str | None
 
 @login_required
 def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # Read before any product row: rows read after a write are never cached under the version before it.
-    version = selectors.catalogue_version()
-    product_filter = ProductFilter(request.GET or None, queryset=selectors.active_products())
     filtered = any(request.GET.get(name) for name in ("search", "category", "company", "min_price", "max_price"))
+    # The version is read before any product row: rows read after a write are never cached under the
+    # version before it. One round trip to the cache brings the trending queries and "for you" too.
+    reads = selectors.catalogue_page_reads(user=request.user, for_you_wanted=not filtered)
+    version = reads.version
+    product_filter = ProductFilter(request.GET or None, queryset=selectors.active_products())
     count = None
     if product_filter.is_bound and not product_filter.is_valid():
         products = selectors.active_products().none()
@@ -145,10 +147,10 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "shop/product_list.html",
         {
-            **_shop_context(request),
+            **_shop_context(request, trending=reads.trending),
             **context,
             "catalogue": _catalogue(request, context, key=key),
-            "for_you": [] if filtered else selectors.for_you(user=request.user),
+            "for_you": reads.for_you,
         },
     )
 

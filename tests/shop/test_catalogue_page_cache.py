@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from core.cache import local_entries
 from shop import services
-from shop.models import CartItem, Product
+from shop.models import CartItem, CategoryInterest, Product, SearchQuery
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -261,3 +261,40 @@ def test_an_anonymous_cart_badge_counts_the_session_cart(client, catalogue):
     client.post(reverse("shop:cart-add"), {"product": catalogue[1].pk, "quantity": 1})
 
     assert 'id="cart-count">3<' in client.get(reverse("shop:cart")).content.decode()
+
+
+def test_a_warm_catalogue_page_reads_the_shared_cache_once(signed_in, user, catalogue, monkeypatch):
+    from django.core.cache import caches
+
+    CategoryInterest.objects.create(user=user, category=catalogue[0].category, views=3)
+    SearchQuery.objects.create(query="kettle", user=user)
+    first = page(signed_in)
+    assert 'id="for-you"' in first
+    assert "trending-query" in first
+    shared = caches["default"]
+    reads, depth = [], [0]
+    for method in ("get", "get_many"):
+        monkeypatch.setattr(shared, method, recording(getattr(shared, method), method, reads, depth))
+
+    html = page(signed_in)
+
+    # The version, the trending queries and "for you" together; the count and the page are in memory.
+    assert reads == [("get_many", ["shop:catalogue-version", "shop:trending", f"shop:for-you:{user.pk}"])]
+    assert html.count("recommendation") == 3
+    assert ">kettle</a>" in html
+
+
+def recording(method, name, reads, depth):
+    """``method`` noting its calls in ``reads``, but those made inside another (a local cache's
+    ``get_many`` calls ``get``; Redis answers it in one round trip)."""
+
+    def record(*args, **kwargs):
+        if not depth[0]:
+            reads.append((name, args[0]))
+        depth[0] += 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+
+    return record
