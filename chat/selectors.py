@@ -1,12 +1,15 @@
 """Reads of the messenger: everything is scoped to the chats the user is a member of."""
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, overload
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -56,6 +59,99 @@ def chat_for_member(user: User, chat_id: int) -> Chat:
         )
         .get(pk=chat_id)
     )
+
+
+# The API's message list runs these two reads on every call. Compiled by the ORM they cost more than
+# running them (0.45 → 0.15 ms and 1.5 → 0.7 ms on the bench's PostgreSQL), so they are written once.
+# Table names come from the models; every value is a query parameter.
+MEMBER_LAST_READ_SQL = (
+    f'SELECT "last_read_id" FROM "{Membership._meta.db_table}" WHERE "chat_id" = %s AND "user_id" = %s'  # noqa: S608
+)
+# One row per attachment of each message, or one with NULLs for a message without any; the author's
+# name is NULL once the account is deleted. "{ids}" becomes one placeholder per id.
+MESSAGE_ROWS_SQL = (
+    'SELECT "m"."id", "m"."chat_id", "u"."username", "m"."text", "m"."created_at", "m"."edited_at", '  # noqa: S608
+    '"m"."changed_at", "m"."is_deleted", "a"."id", "a"."original_name", "a"."size", "a"."content_type" '
+    f'FROM "{Message._meta.db_table}" "m" '
+    f'LEFT JOIN "{User._meta.db_table}" "u" ON "u"."id" = "m"."author_id" '
+    f'LEFT JOIN "{Attachment._meta.db_table}" "a" ON "a"."message_id" = "m"."id" '
+    'WHERE "m"."chat_id" = %s AND "m"."id" IN ({ids}) ORDER BY "m"."id", "a"."id"'
+)
+
+
+def member_last_read(user: User, chat_id: int) -> int | None:
+    """The id of the last message ``user`` has read in the chat; None when they are no member of it
+    (or it does not exist), answered as 404. One lookup of the (chat, user) unique index."""
+    with connection.cursor() as cursor:
+        cursor.execute(MEMBER_LAST_READ_SQL, [chat_id, user.pk])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+class AttachmentRow(TypedDict):
+    id: int
+    original_name: str
+    size: int
+    content_type: str
+
+
+class MessageRow(TypedDict):
+    """A message as the API lists it (``chat.api.serializers.MessageSerializer``'s fields, in its order)."""
+
+    id: int
+    chat: int
+    author: str | None
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+    changed_at: datetime
+    is_deleted: bool
+    attachments: list[AttachmentRow]
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
+    """A datetime as the ORM returns it: backends without time zones (SQLite) give it naive, in the
+    connection's time zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return timezone.make_aware(value, connection.timezone)
+
+
+def message_rows(chat_id: int, ids: Sequence[int]) -> list[MessageRow]:
+    """The messages of a chat with these ids, in the order of ``ids``, with their authors' names and
+    attachments (oldest first), in one query as plain values: a page of the API's list.
+
+    No model instances and no prefetch query; a message gone in between is left out.
+    """
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(MESSAGE_ROWS_SQL.format(ids=", ".join(["%s"] * len(ids))), [chat_id, *ids])
+        rows = cursor.fetchall()
+    by_id: dict[int, MessageRow] = {}
+    for pk, chat, author, text, created, edited, changed, deleted, file_id, name, size, content_type in rows:
+        message = by_id.get(pk)
+        if message is None:
+            message = by_id[pk] = {
+                "id": pk,
+                "chat": chat,
+                "author": author,
+                "text": text,
+                "created_at": _aware(created),
+                "edited_at": _aware(edited),
+                "changed_at": _aware(changed),
+                "is_deleted": bool(deleted),
+                "attachments": [],
+            }
+        if file_id is not None:
+            message["attachments"].append(
+                {"id": file_id, "original_name": name, "size": size, "content_type": content_type}
+            )
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def members_of(chat: Chat) -> QuerySet[Membership]:

@@ -374,8 +374,11 @@ def _message_erase(message: Message) -> None:
     files_delete_on_commit(Attachment.file.field.storage, names)
 
 
-def chat_mark_read(*, chat: Chat, user: User, up_to: int | None = None) -> None:
-    """Mark messages read up to ``up_to`` (default: the newest). Never moves backwards."""
+def chat_mark_read(*, chat: Chat | int, user: User, up_to: int | None = None) -> None:
+    """Mark messages read up to ``up_to`` (default: the newest). Never moves backwards.
+
+    ``chat`` may be the chat's id: the API's message list reads no chat row.
+    """
     if up_to is None:
         up_to = Message.objects.filter(chat=chat).aggregate(newest=Max("id"))["newest"] or 0
     Membership.objects.filter(chat=chat, user=user, last_read_id__lt=up_to).update(last_read_id=up_to)

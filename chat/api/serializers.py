@@ -1,9 +1,15 @@
+from datetime import datetime, tzinfo
+from typing import Any
+
+from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User
 from chat.models import Attachment, Chat, Message
+from chat.selectors import AttachmentRow, MessageRow
 
 
 class ChatSerializer(serializers.ModelSerializer):
@@ -71,6 +77,43 @@ class MessageSerializer(serializers.ModelSerializer):
 
     def get_author(self, message: Message) -> str | None:
         return message.author.username if message.author else None
+
+
+def _drf_datetime(value: datetime | None, zone: tzinfo) -> str | None:
+    """What DRF's ``DateTimeField`` renders (ISO 8601 in the current time zone, "Z" for UTC)."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _attachment_data(attachment: AttachmentRow, request: HttpRequest | None) -> dict[str, Any]:
+    path = reverse("api-attachment-download", args=[attachment["id"]])
+    return {**attachment, "url": request.build_absolute_uri(path) if request else path}
+
+
+def message_list_data(rows: list[MessageRow], *, request: HttpRequest | None) -> list[dict[str, Any]]:
+    """``MessageSerializer(rows, many=True).data`` for ``selectors.message_rows``, without DRF's
+    field-by-field machinery (6 of the list's 10 ms per page of 50 in the bench profile).
+
+    The same values, keys and key order: tests/chat/test_message_list_output.py compares the bytes
+    with the declared serializer's, which stays the API's contract and the OpenAPI schema's source.
+    """
+    zone = timezone.get_current_timezone()
+    return [
+        {
+            "id": row["id"],
+            "chat": row["chat"],
+            "author": row["author"],
+            "text": row["text"],
+            "created_at": _drf_datetime(row["created_at"], zone),
+            "edited_at": _drf_datetime(row["edited_at"], zone),
+            "changed_at": _drf_datetime(row["changed_at"], zone),
+            "is_deleted": row["is_deleted"],
+            "attachments": [_attachment_data(attachment, request) for attachment in row["attachments"]],
+        }
+        for row in rows
+    ]
 
 
 class MessageCreateSerializer(serializers.Serializer):
