@@ -29,6 +29,7 @@ import os
 import re
 import socket
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from email.utils import formatdate, make_msgid
@@ -59,6 +60,9 @@ from core.emails import (
     connection_open,
     email_deliver,
     email_deliver_bytes,
+    email_delivery_abandon,
+    email_delivery_end,
+    email_delivery_start,
     unsubscribe_headers,
 )
 from core.services import audit_record
@@ -348,6 +352,33 @@ def _deliver(email: EmailMultiAlternatives | RawEmail, connection: BaseEmailBack
         return False, error.response
 
 
+def _delivery_start(email: RawEmail, connection: SMTPEmailBackend) -> str | None:
+    """The envelope and the content, not its end (``email_delivery_start``): None, or the refusal."""
+    try:
+        email_delivery_start(sender=email.sender, recipients=email.to, data=email.data, connection=connection)
+    except EmailDeliveryError as error:
+        return error.response
+    return None
+
+
+def _delivery_end(connection: SMTPEmailBackend) -> tuple[bool, str]:
+    """The content's end: the server takes the email. (accepted, the server's answer)."""
+    try:
+        return True, email_delivery_end(connection=connection)
+    except EmailDeliveryError as error:
+        return False, error.response
+
+
+def _delivery_drop(started: "Future[str | None]", connection: SMTPEmailBackend) -> None:
+    """The email must not go: once its start is over, the server is left without the content's end."""
+    try:
+        refusal = started.result()
+    except Exception:  # noqa: BLE001 - however far it got, the content is left without its end
+        refusal = None
+    if refusal is None:
+        email_delivery_abandon(connection=connection)
+
+
 class _Outcome(NamedTuple):
     attempt_id: int
     ok: bool
@@ -611,6 +642,12 @@ def run_execute(*, run_id: int) -> MailingRun:
     outcome: _Outcome | None = None
     connection = get_connection(fail_silently=False)
     connection_open(connection)
+    # An email built from the run's template has its envelope and content sent (in this thread)
+    # while its attempt is committed; the content's end, when the server takes the email, goes only
+    # once the attempt is committed. A sender killed before that end sends nothing.
+    conversation = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mailing-run-{run.pk}")
+    started: Future[str | None] | None = None
+    smtp = connection if isinstance(connection, SMTPEmailBackend) else None
     try:
         for client in clients:
             if client.pk in done:
@@ -622,10 +659,15 @@ def run_execute(*, run_id: int) -> MailingRun:
                 if skipped
                 else build_email(mailing=mailing, client=client, connection=connection, rendered=rendered)
             )
+            if isinstance(email, RawEmail) and smtp is not None:
+                started = conversation.submit(_delivery_start, email, smtp)
             status = Attempt.Status.SKIPPED if skipped else Attempt.Status.SENDING
             opened = _attempt_open(run=run, client=client, status=status, sender=sender, outcome=outcome)
             if opened.outcome_stored:
                 outcome = None
+            if started is not None and smtp is not None and opened.attempt_id is None:
+                _delivery_drop(started, smtp)  # not ours to send
+                started = None
             if not opened.leased:
                 logger.warning("Run %s was taken over by another sender; %s stops", run.pk, sender)
                 run.refresh_from_db()  # an outcome not stored yet is stored below
@@ -634,9 +676,16 @@ def run_execute(*, run_id: int) -> MailingRun:
                 continue  # another worker has this recipient
             if email is None:
                 continue
-            ok, response = _deliver(email, connection)
+            if started is not None and smtp is not None:
+                refusal, started = started.result(), None
+                ok, response = (False, refusal) if refusal is not None else _delivery_end(smtp)
+            else:
+                ok, response = _deliver(email, connection)
             outcome = _Outcome(attempt_id=opened.attempt_id, ok=ok, response=response, tries=1)
     finally:
+        if started is not None and smtp is not None:
+            _delivery_drop(started, smtp)  # stopped by an error before the attempt was committed
+        conversation.shutdown(wait=True)
         if outcome is not None:
             _record(**outcome._asdict())
         connection_close(connection)

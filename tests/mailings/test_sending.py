@@ -483,16 +483,16 @@ def test_one_smtp_connection_is_used_for_a_batch_of_retries(smtp_sink):
 
 def test_a_dropped_connection_is_reopened_for_the_next_recipient(smtp_sink, monkeypatch):
     mailing = MailingFactory(recipients=3)
-    real_deliver = sending._deliver
+    real_build = sending.build_email
     calls = []
 
-    def drop_once(email, connection):
-        calls.append(email.to[0])
-        if len(calls) == 2:
-            connection.connection.sock.shutdown(socket.SHUT_RDWR)  # the server went away mid-run
-        return real_deliver(email, connection)
+    def drop_once(**kwargs):
+        calls.append(kwargs["client"].email)
+        if len(calls) == 2:  # the server went away mid-run, before the second email
+            kwargs["connection"].connection.sock.shutdown(socket.SHUT_RDWR)
+        return real_build(**kwargs)
 
-    monkeypatch.setattr(sending, "_deliver", drop_once)
+    monkeypatch.setattr(sending, "build_email", drop_once)
     sending.send_due_mailings()
 
     attempts = dict(mailing.attempts.values_list("email", "status"))

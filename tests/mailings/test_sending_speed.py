@@ -3,6 +3,7 @@
 
 import re
 import socket
+import threading
 
 import pytest
 from django.conf import settings
@@ -12,9 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from mailings import sending
-from mailings.models import Attempt
+from mailings.models import Attempt, MailingRun
 from tests.factories import UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
+from tests.smtp_sink import SinkHandler, smtp_server_running, smtp_settings_use
 
 pytestmark = pytest.mark.django_db
 
@@ -125,16 +127,16 @@ def test_what_the_template_cannot_hold_arrives_as_django_builds_it(smtp_sink):
 
 def test_a_dropped_connection_is_reopened_once_and_kept_for_the_rest_of_the_run(smtp_sink, monkeypatch):
     mailing = MailingFactory(recipients=5)
-    real_deliver = sending._deliver
+    real_build = sending.build_email
     calls = []
 
-    def drop_once(email, connection):
-        calls.append(email.to[0])
-        if len(calls) == 2:
-            connection.connection.sock.shutdown(socket.SHUT_RDWR)  # the server went away mid-run
-        return real_deliver(email, connection)
+    def drop_once(**kwargs):
+        calls.append(kwargs["client"].email)
+        if len(calls) == 2:  # the server went away mid-run, before the second email
+            kwargs["connection"].connection.sock.shutdown(socket.SHUT_RDWR)
+        return real_build(**kwargs)
 
-    monkeypatch.setattr(sending, "_deliver", drop_once)
+    monkeypatch.setattr(sending, "build_email", drop_once)
     sending.send_due_mailings()
 
     assert sorted(mailing.attempts.values_list("status", flat=True)) == ["failure"] + ["success"] * 4
@@ -185,3 +187,80 @@ def test_on_postgresql_each_recipient_costs_one_statement_that_commits_on_its_ow
     openings = [inside for sql, inside in statements_8 if "INSERT INTO" in sql and "mailings_attempt" in sql]
     assert openings == [False] * 8
     assert Attempt.objects.filter(status=Attempt.Status.SENDING).count() == 0
+
+
+# --- The envelope goes while the attempt is committed; the email only after ----------------
+
+
+class WatchingSink(SinkHandler):
+    """The sink, noting when each recipient's envelope arrives and when the server takes the email."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, str]] = []
+        self.envelopes: dict[str, threading.Event] = {}
+
+    def envelope_seen(self, address: str) -> threading.Event:
+        with self.lock:
+            return self.envelopes.setdefault(address, threading.Event())
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        answer = await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+        self.events.append(("envelope", address))
+        self.envelope_seen(address).set()
+        return answer
+
+    async def handle_DATA(self, server, session, envelope):
+        self.events.append(("taken", envelope.rcpt_tos[0]))
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def watching_sink(settings):
+    handler = WatchingSink()
+    with smtp_server_running(handler) as port:
+        smtp_settings_use(settings, port)
+        yield handler
+
+
+def test_the_envelope_goes_while_the_attempt_is_committed_and_the_email_only_after(watching_sink, monkeypatch):
+    mailing = MailingFactory(recipients=3)
+    real_open = sending._attempt_open
+    opened = []
+
+    def attempt_open(*, client, **kwargs):
+        # Sent at the same time as the attempt's commit, not after it.
+        assert watching_sink.envelope_seen(client.email).wait(timeout=10)
+        result = real_open(client=client, **kwargs)
+        opened.append(client.email)
+        watching_sink.events.append(("committed", client.email))
+        return result
+
+    monkeypatch.setattr(sending, "_attempt_open", attempt_open)
+    sending.send_due_mailings()
+
+    assert sorted(mailing.attempts.values_list("status", flat=True)) == ["success"] * 3
+    for address in opened:
+        steps = [step for step, to in watching_sink.events if to == address]
+        assert steps == ["envelope", "committed", "taken"]
+
+
+def test_an_email_whose_attempt_was_not_opened_is_dropped_unsent(smtp_sink, monkeypatch):
+    mailing = MailingFactory(recipients=3)
+    run = sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())
+    assert run is not None
+    real_build = sending.build_email
+    built = []
+
+    def build_then_lose_the_lease(**kwargs):
+        built.append(kwargs["client"].email)
+        if len(built) == 2:  # our lease expired meanwhile and another sender took the run
+            MailingRun.objects.filter(pk=run.pk).update(claimed_by="worker-2")
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(sending, "build_email", build_then_lose_the_lease)
+    result = sending.run_execute(run_id=run.pk)
+
+    assert smtp_sink.recipients() == [built[0]]  # the second one's content never got its end
+    assert list(run.attempts.values_list("email", "status")) == [(built[0], "success")]
+    assert result.claimed_by == "worker-2"
