@@ -4,11 +4,12 @@ Guarantees (each tested on PostgreSQL):
 - A run is one slot of a mailing's schedule; ``MailingRun(mailing, scheduled_for)`` is unique and
   the slot is claimed under ``SELECT … FOR UPDATE SKIP LOCKED``, so two schedulers started at the
   same moment create it once.
-- Every recipient of a run gets an ``Attempt`` row *before* the email is handed to the SMTP
-  server; ``(run, client)`` is unique, so no (mailing, client, run) is ever sent twice, whoever
-  runs the run and however often.
+- Every recipient of a run gets an ``Attempt`` row *before* the SMTP server takes the email;
+  ``(run, client)`` is unique, so no (mailing, client, run) is ever sent twice, whoever runs the
+  run and however often. (The envelope and content may go while the row is committed, in a
+  second thread; the content's end, which makes the server take the email, only after.)
 - The sender executing a run holds a lease on it (``claimed_by``, ``heartbeat_at``), renewed in the
-  same transaction that records each recipient's attempt. A second sender leaves a run alone
+  same commit that records each recipient's attempt. A second sender leaves a run alone
   while its lease is alive.
 - No silent loss: every recipient ends in exactly one visible state — sent, failed, skipped
   (unsubscribed) or unknown. An attempt left in ``sending`` longer than the lease
@@ -642,8 +643,8 @@ def run_execute(*, run_id: int) -> MailingRun:
     outcome: _Outcome | None = None
     connection = get_connection(fail_silently=False)
     connection_open(connection)
-    # An email built from the run's template has its envelope and content sent (in this thread)
-    # while its attempt is committed; the content's end, when the server takes the email, goes only
+    # An email built from the run's template has its envelope and content sent (by the run's
+    # second thread) while its attempt is committed; the content's end, when the server takes the email, goes only
     # once the attempt is committed. A sender killed before that end sends nothing.
     conversation = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mailing-run-{run.pk}")
     started: Future[str | None] | None = None
