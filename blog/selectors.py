@@ -127,3 +127,34 @@ def home_stats() -> "list[tuple[StrOrPromise, int]]":
         (_("Articles"), published.count()),
         (_("Views"), published.aggregate(total=Sum("views"))["total"] or 0),
     ]
+
+
+# --- The public API list ----------------------------------------------------------------------
+
+# Pages of the public API list kept serialized (per blog version); later pages are read each time.
+API_CACHED_PAGES = 10
+
+
+def api_page_key(*, base: str, per_page: int, number: int, version: str | None = None) -> str:
+    """The cache key of one serialized page of the public API list (``base``: the site's absolute
+    address, since the rows carry absolute links)."""
+    return f"blog:api-list:{version or cache_version()}:{base}:{per_page}:{number}"
+
+
+def api_live_fields(ids: list[int]) -> dict[int, tuple[int, str | None]]:
+    """What the cached API rows do not hold, read fresh for the articles ``ids``: the view count
+    (counted without a blog version change) and the author's name (changed by the accounts app),
+    in one query."""
+    rows = (
+        Article.objects.filter(pk__in=ids)
+        .values_list(
+            "pk", "views", "author__last_name", "author__first_name", "author__middle_name", "author__username"
+        )
+        .order_by()
+    )
+    live: dict[int, tuple[int, str | None]] = {}
+    for pk, views, last, first, middle, username in rows:
+        # ``User.get_full_name``, for a row read without the model.
+        name = None if username is None else (" ".join(part for part in (last, first, middle) if part) or username)
+        live[pk] = (views, name)
+    return live

@@ -1,3 +1,7 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -7,8 +11,10 @@ from rest_framework.response import Response
 from accounts.types import account_of
 from blog import selectors, services
 from blog.api.serializers import ArticleSerializer, ArticleWriteSerializer
+from blog.cache import cache_version
 from blog.models import Article
-from core.permissions import IsBlogManager
+from core.api.pagination import PageNumberPagination
+from core.permissions import IsBlogManager, is_blog_manager
 
 
 class ReadForAllWriteForBlogManagers(IsBlogManager):
@@ -34,6 +40,44 @@ class ArticleViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Article.objects.none()
         return selectors.visible_articles(self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if is_blog_manager(request.user):
+            return super().list(request, *args, **kwargs)
+        return self._public_page(request)
+
+    def _public_page(self, request: Request) -> Response:
+        """A page of the published list, the same for every reader: its first pages are kept
+        serialized, with the exact count, per blog version (every article write through
+        ``blog.services`` replaces it, so a change is seen at once). A hit runs no ``COUNT(*)`` and
+        no serializer; one query reads what changes without a new version: the view counts and
+        the authors' names."""
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # the default class, set in settings
+        queryset = selectors.published_articles()  # what get_queryset() gives a reader (checked above)
+        per_page = paginator.get_page_size(request) or paginator.page_size
+        raw = request.query_params.get(paginator.page_query_param) or "1"
+        number = int(raw) if raw.isascii() and raw.isdigit() and raw == str(int(raw)) else 0
+        if not 1 <= number <= selectors.API_CACHED_PAGES:
+            return super().list(request)
+        key = selectors.api_page_key(
+            base=request.build_absolute_uri("/"), per_page=per_page, number=number, version=cache_version()
+        )
+        entry = cache.get(key)
+        if entry is None:
+            page = paginator.page_of(queryset, request)  # validates the page number (a 400 is not kept)
+            rows = self.get_serializer(list(page), many=True).data
+            entry = {"count": page.paginator.count, "rows": [dict(row) for row in rows]}
+            cache.set(key, entry, settings.BLOG_LIST_CACHE_SECONDS)
+            return self.get_paginated_response(rows)
+        paginator.page_of(queryset, request, count=entry["count"])  # no query: the rows are not read
+        live = selectors.api_live_fields([row["id"] for row in entry["rows"]])
+        results: list[dict[str, Any]] = []
+        for row in entry["rows"]:
+            if row["id"] in live:  # deleted since: the version has moved on, but not yet in this read
+                views, author = live[row["id"]]
+                results.append({**row, "views": views, "author": author})
+        return self.get_paginated_response(results)
 
     def _read(self, article: Article) -> dict:
         return ArticleSerializer(self.get_queryset().get(pk=article.pk), context=self.get_serializer_context()).data
