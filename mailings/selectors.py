@@ -32,6 +32,14 @@ def clients_version(owner: User) -> int:
     return int(cache.get(clients_version_key(owner.pk), 1))
 
 
+# Pages of ``GET /api/clients/`` kept serialized (per owner version); later pages are read each time.
+CLIENT_API_CACHED_PAGES = 10
+
+
+def client_api_page_key(*, owner_id: int, version: int, per_page: int, number: int) -> str:
+    return f"mailings:api-clients:{owner_id}:{version}:{per_page}:{number}"
+
+
 def client_page(owner: User, page: object = 1, *, per_page: int = 25) -> Page[dict[str, Any]]:
     """One page of the owner's clients, cached per owner until one of their clients changes.
 
