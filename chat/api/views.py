@@ -1,6 +1,7 @@
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -134,7 +135,9 @@ class MessagePagination(CursorPagination):
     def get_ordering(self, request, queryset, view):
         return ("id",) if request.query_params.get("after") is not None else ("-id",)
 
-    def page_ids(self, queryset: QuerySet[Message], request: Request, view: APIView) -> list[int]:
+    def page_ids(
+        self, request: Request, view: APIView, *, chat_id: int, after: int | None, changed_since: datetime | None
+    ) -> list[int]:
         """The page's message ids, oldest → newest; the view reads their rows (``selectors.message_rows``).
 
         Only the ids: "chat = X ORDER BY id" selecting only the id is an index-only scan of (chat, id).
@@ -142,9 +145,32 @@ class MessagePagination(CursorPagination):
         newer message of the other chats (33 ms behind 300k of them, against 0.2 ms this way;
         tests/chat/test_api.py checks the plan).
         """
-        rows = self.paginate_queryset(queryset.values("id"), request, view) or []
-        ids = [row["id"] for row in rows]
+        rows: Any
+        if changed_since is None and request.query_params.get(self.cursor_query_param) is None:
+            # A first page (the newest, or the first after ``after``): every chat opened and every poll.
+            # Its ids are read in one SQL statement and handed to DRF, which needs no query for a page
+            # without a cursor, so its links are DRF's own (0.4 ms less than compiling the queryset).
+            size = self.get_page_size(request) or self.page_size  # the query's (clamped to 100) or 50
+            ids = selectors.first_page_ids(chat_id, after=after, limit=size + 1)
+            rows = _FirstPage({"id": pk} for pk in ids)
+        else:
+            messages = Message.objects.filter(chat_id=chat_id)
+            if after is not None:
+                messages = messages.filter(id__gt=after)
+            if changed_since is not None:
+                messages = messages.filter(changed_at__gt=changed_since)
+            rows = messages.values("id")
+        page = self.paginate_queryset(rows, request, view) or []
+        ids = [row["id"] for row in page]
         return ids[::-1] if self.ordering[0].startswith("-") else ids
+
+
+class _FirstPage(list[dict[str, int]]):
+    """The rows of a first page, already read in the pagination's order (one more than the page, as DRF
+    reads): without a cursor, DRF only orders its queryset and slices it."""
+
+    def order_by(self, *fields: str) -> "_FirstPage":
+        return self
 
 
 @extend_schema(tags=["chat"])
@@ -195,11 +221,9 @@ class MessageViewSet(
         last_read = selectors.member_last_read(user, chat_id)
         if last_read is None:
             raise NotFound
-        messages = Message.objects.filter(chat_id=chat_id)
         after = _id_param(request, "after", _("Enter a message id."))
-        if after is not None:
-            messages = messages.filter(id__gt=after)
         changed_since = request.query_params.get("changed_since")
+        moment = None
         if changed_since is not None:
             try:
                 moment = parse_datetime(changed_since)
@@ -207,10 +231,9 @@ class MessageViewSet(
                 moment = None
             if moment is None:
                 raise ValidationError({"changed_since": [_("Enter a date and time in ISO 8601 format.")]})
-            messages = messages.filter(changed_at__gt=moment)
         paginator = self.paginator
         assert isinstance(paginator, MessagePagination)
-        ids = paginator.page_ids(messages, request, self)
+        ids = paginator.page_ids(request, self, chat_id=chat_id, after=after, changed_since=moment)
         # One query for the page: the messages with their authors' names and attachments as values,
         # serialised without DRF's fields (the same JSON as ``MessageSerializer``, which the schema shows).
         page = selectors.message_rows(chat_id, ids)

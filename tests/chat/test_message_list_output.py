@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from chat import selectors, services
 from chat.api.serializers import MessageSerializer
+from chat.api.views import MessagePagination
 from chat.models import Attachment, Message
 from tests.chat_factories import ChatFactory, MessageFactory, attachment_in
 from tests.factories import UserFactory
@@ -190,3 +192,80 @@ def test_member_last_read_is_none_for_non_members_and_missing_chats(varied_chat)
     assert selectors.member_last_read(reader, chat.pk) == 12
     assert selectors.member_last_read(UserFactory(), chat.pk) is None
     assert selectors.member_last_read(reader, 999_999) is None
+
+
+def drf_page(chat, query: dict) -> tuple[list[int], str | None, str | None]:
+    """What DRF's cursor pagination answers for the same query on the ORM queryset (the reference the
+    first page's single SQL statement must match): the ids oldest first, ``next`` and ``previous``."""
+    request = Request(APIRequestFactory().get(MESSAGES, query))
+    paginator = MessagePagination()
+    messages = Message.objects.filter(chat=chat)
+    if "after" in query:
+        messages = messages.filter(id__gt=query["after"])
+    rows = paginator.paginate_queryset(messages.values("id"), request) or []
+    ids = [row["id"] for row in rows]
+    newest_first = paginator.ordering[0].startswith("-")
+    return (ids[::-1] if newest_first else ids), paginator.get_next_link(), paginator.get_previous_link()
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"page_size": 3},
+        {"page_size": 12},
+        {"page_size": 13},
+        {"page_size": 1000},  # clamped to 100
+        {"page_size": "abc"},  # the default, 50
+        {"page_size": 0},
+        {"after": 0},
+        {"after": 0, "page_size": 3},
+        {"after": "middle", "page_size": 2},
+        {"after": "newest"},
+        {"after": "9" * 19},  # past the largest id (read as the largest): nothing
+    ],
+)
+def test_a_first_page_read_in_one_statement_answers_as_drfs_cursor_pagination(extra):
+    owner = UserFactory()
+    chat = ChatFactory(created_by=owner)
+    other = ChatFactory(created_by=owner)
+    messages = []
+    for index in range(12):
+        messages.append(MessageFactory(chat=chat, author=owner))
+        if index % 3 == 0:
+            MessageFactory(chat=other, author=owner)  # ids of another chat in between
+    names = {"middle": messages[5].pk, "newest": messages[-1].pk}
+    query = {"chat": chat.pk, **{key: names.get(value, value) for key, value in extra.items()}}
+
+    body = client_for(owner).get(MESSAGES, query).json()
+
+    expected_ids, expected_next, expected_previous = drf_page(chat, query)
+    assert [item["id"] for item in body["results"]] == expected_ids
+    assert (body["next"], body["previous"]) == (expected_next, expected_previous)
+
+
+def test_the_first_page_and_the_cursor_pages_after_it_join_without_a_gap(media):
+    owner = UserFactory()
+    chat = ChatFactory(created_by=owner)
+    sent = [MessageFactory(chat=chat, author=owner).pk for _ in range(7)]
+    client = client_for(owner)
+
+    seen: list[int] = []
+    response = client.get(MESSAGES, {"chat": chat.pk, "page_size": 3})
+    while True:
+        body = response.json()
+        seen = [item["id"] for item in body["results"]] + seen
+        if not body["next"]:
+            break
+        response = client.get(body["next"])
+    forward: list[int] = []
+    response = client.get(MESSAGES, {"chat": chat.pk, "after": 0, "page_size": 3})
+    while True:
+        body = response.json()
+        forward += [item["id"] for item in body["results"]]
+        if not body["next"]:
+            break
+        response = client.get(body["next"])
+
+    assert seen == sent
+    assert forward == sent
