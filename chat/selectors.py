@@ -69,14 +69,14 @@ MEMBER_LAST_READ_SQL = (
     f'SELECT "last_read_id" FROM "{Membership._meta.db_table}" WHERE "chat_id" = %s AND "user_id" = %s'  # noqa: S608
 )
 # One row per attachment of each message, or one with NULLs for a message without any; the author's
-# name is NULL once the account is deleted. "{ids}" becomes one placeholder per id.
+# name is NULL once the account is deleted. "{ids}" becomes a range of ids or one placeholder per id.
 MESSAGE_ROWS_SQL = (
     'SELECT "m"."id", "m"."chat_id", "u"."username", "m"."text", "m"."created_at", "m"."edited_at", '  # noqa: S608
     '"m"."changed_at", "m"."is_deleted", "a"."id", "a"."original_name", "a"."size", "a"."content_type" '
     f'FROM "{Message._meta.db_table}" "m" '
     f'LEFT JOIN "{User._meta.db_table}" "u" ON "u"."id" = "m"."author_id" '
     f'LEFT JOIN "{Attachment._meta.db_table}" "a" ON "a"."message_id" = "m"."id" '
-    'WHERE "m"."chat_id" = %s AND "m"."id" IN ({ids}) ORDER BY "m"."id", "a"."id"'
+    'WHERE "m"."chat_id" = %s AND {ids} ORDER BY "m"."id", "a"."id"'
 )
 
 
@@ -142,21 +142,31 @@ def _aware(value: datetime | None) -> datetime | None:
     return timezone.make_aware(value, connection.timezone)
 
 
-def message_rows(chat_id: int, ids: Sequence[int]) -> list[MessageRow]:
+def message_rows(chat_id: int, ids: Sequence[int], *, contiguous: bool = False) -> list[MessageRow]:
     """The messages of a chat with these ids, in the order of ``ids``, with their authors' names and
     attachments (oldest first), in one query as plain values: a page of the API's list.
 
-    No model instances and no prefetch query; a message gone in between is left out.
+    ``contiguous``: the ids are all of the chat's messages between the smallest and the largest (a
+    page without ``changed_since``), so they are read as that range of the (chat, id) index, which
+    PostgreSQL plans in less time than a list of 50 ids. No model instances and no prefetch query;
+    a message gone in between is left out, one committed in between (inside the range) too.
     """
     if not ids:
         return []
+    if contiguous:
+        where, params = '"m"."id" BETWEEN %s AND %s', [chat_id, min(ids), max(ids)]
+    else:
+        where, params = '"m"."id" IN ({})'.format(", ".join(["%s"] * len(ids))), [chat_id, *ids]
     with connection.cursor() as cursor:
-        cursor.execute(MESSAGE_ROWS_SQL.format(ids=", ".join(["%s"] * len(ids))), [chat_id, *ids])
+        cursor.execute(MESSAGE_ROWS_SQL.format(ids=where), params)
         rows = cursor.fetchall()
+    wanted = set(ids)
     by_id: dict[int, MessageRow] = {}
     for pk, chat, author, text, created, edited, changed, deleted, file_id, name, size, content_type in rows:
         message = by_id.get(pk)
         if message is None:
+            if pk not in wanted:
+                continue
             message = by_id[pk] = {
                 "id": pk,
                 "chat": chat,

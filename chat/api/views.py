@@ -236,7 +236,7 @@ class MessageViewSet(
         ids = paginator.page_ids(request, self, chat_id=chat_id, after=after, changed_since=moment)
         # One query for the page: the messages with their authors' names and attachments as values,
         # serialised without DRF's fields (the same JSON as ``MessageSerializer``, which the schema shows).
-        page = selectors.message_rows(chat_id, ids)
+        page = selectors.message_rows(chat_id, ids, contiguous=moment is None)
         if page and page[-1]["id"] > last_read:
             # Every page read (also one reached through ``next`` while catching up) counts as read;
             # the mark never moves backwards, so going back to older pages (or reading the newest

@@ -269,3 +269,18 @@ def test_the_first_page_and_the_cursor_pages_after_it_join_without_a_gap(media):
 
     assert seen == sent
     assert forward == sent
+
+
+def test_contiguous_message_rows_read_a_range_but_return_only_the_pages_ids(media):
+    # A message committed between the page's ids and its rows (its id taken earlier) lies inside the
+    # range: it is not part of this page, so it is left out.
+    owner = UserFactory()
+    chat = ChatFactory(created_by=owner)
+    first, late, last = (MessageFactory(chat=chat) for _ in range(3))
+    attachment_in(chat)  # outside the range
+
+    rows = selectors.message_rows(chat.pk, [first.pk, last.pk], contiguous=True)
+
+    assert [row["id"] for row in rows] == [first.pk, last.pk]
+    assert late.pk not in [row["id"] for row in rows]
+    assert selectors.message_rows(chat.pk, [first.pk, last.pk]) == rows
