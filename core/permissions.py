@@ -24,12 +24,6 @@ def _in_group(user: Any, group: str) -> bool:
     return remembered[group]
 
 
-def roles_remember(user: Any, *, manager: bool, blog_manager: bool) -> None:
-    """Record the user's roles, read together with the user (the API's token check does), so that
-    role checks during the request cost no query."""
-    user.__dict__["_agora_roles"] = {MANAGER_GROUP: manager, BLOG_MANAGER_GROUP: blog_manager}
-
-
 def is_manager(user: Any) -> bool:
     """Managers moderate users and see every mailing."""
     return _in_group(user, MANAGER_GROUP)

@@ -1,6 +1,5 @@
 from typing import Any
 
-from django.contrib.auth.models import Group
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
@@ -10,21 +9,13 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import User, UserSession
 from accounts.services import DEVICE_CLAIM
-from core.permissions import BLOG_MANAGER_GROUP, MANAGER_GROUP, roles_remember
 
 # Every API call runs this lookup. Compiling the same query through the ORM costs about as much as
 # running it (measured: 1.2 ms against 0.67 ms as SQL), so it is written once: the user joined to
-# the device named in the token, with the two roles the views ask about (one query for all three).
-# Table names come from the models; the role names and the values are query parameters.
-_MEMBERSHIP = User.groups.through._meta.db_table
-_ROLE = (
-    f'EXISTS (SELECT 1 FROM "{_MEMBERSHIP}" "membership" '  # noqa: S608
-    f'JOIN "{Group._meta.db_table}" "role" ON "role"."id" = "membership"."group_id" '
-    'WHERE "membership"."user_id" = "user"."id" AND "role"."name" = %s)'
-)
+# the device named in the token.
+# Table names come from the models; the values are query parameters.
 USER_ON_DEVICE_SQL = (
-    f'SELECT "user".*, {_ROLE} AS "role_manager", {_ROLE} AS "role_blog_manager" '  # noqa: S608
-    f'FROM "{User._meta.db_table}" "user" '
+    f'SELECT "user".* FROM "{User._meta.db_table}" "user" '  # noqa: S608
     f'JOIN "{UserSession._meta.db_table}" "device" ON "device"."user_id" = "user"."id" '
     'WHERE "user"."id" = %s AND "device"."id" = %s'
 )
@@ -55,8 +46,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as error:
             raise InvalidToken(_("Token contained no recognizable user identification")) from error
-        parameters = [MANAGER_GROUP, BLOG_MANAGER_GROUP, user_id, device]
-        user = next(iter(User.objects.raw(USER_ON_DEVICE_SQL, parameters)), None)
+        user = next(iter(User.objects.raw(USER_ON_DEVICE_SQL, [user_id, device])), None)
         if user is None:
             if not User.objects.filter(pk=user_id).exists():
                 raise AuthenticationFailed(_("User not found"), code="user_not_found")
@@ -68,9 +58,6 @@ class JWTAuthentication(authentication.JWTAuthentication):
             api_settings.REVOKE_TOKEN_CLAIM
         ) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
-        # The query's extra columns arrive as attributes of the raw model instance.
-        manager, blog_manager = getattr(user, "role_manager"), getattr(user, "role_blog_manager")  # noqa: B009
-        roles_remember(user, manager=bool(manager), blog_manager=bool(blog_manager))
         return user
 
 

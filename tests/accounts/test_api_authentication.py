@@ -103,30 +103,3 @@ def test_a_token_without_a_device_still_authenticates_its_user():
     authenticated, _token = JWTAuthentication().authenticate(request_with(token_for(user, None)))
 
     assert authenticated == user
-
-
-@pytest.mark.parametrize(
-    ("groups", "manager", "blog_manager"),
-    [
-        ((), False, False),
-        (("manager",), True, False),
-        (("blog_manager",), False, True),
-        (("manager", "blog_manager"), True, True),
-    ],
-)
-def test_the_roles_come_with_the_user_and_cost_no_further_query(
-    groups, manager, blog_manager, django_assert_num_queries
-):
-    from django.contrib.auth.models import Group
-
-    from core.permissions import is_blog_manager, is_manager
-
-    user = UserFactory()
-    user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in groups))
-    token = token_for(user, device_of(user))
-
-    with django_assert_num_queries(1):
-        authenticated, _token = JWTAuthentication().authenticate(request_with(token))
-        roles = (is_manager(authenticated), is_blog_manager(authenticated))
-
-    assert roles == (manager, blog_manager)
