@@ -47,13 +47,20 @@ def test_blog_managers_and_superusers_are_blog_managers_but_managers_are_not(man
 
 
 @pytest.mark.django_db
-def test_a_role_is_looked_up_once_per_user_object(manager, django_assert_num_queries):
+def test_both_roles_are_looked_up_in_one_query_per_user_object(manager, django_assert_num_queries):
     fresh = User.objects.get(pk=manager.pk)
 
-    with django_assert_num_queries(2):  # one query per group, then remembered
+    with django_assert_num_queries(1):  # both roles at once, then remembered
         for _ in range(3):
             assert is_manager(fresh)
             assert not is_blog_manager(fresh)
+
+
+@pytest.mark.django_db
+def test_a_user_in_both_groups_has_both_roles():
+    both = UserFactory(roles=["manager", "blog_manager"])
+
+    assert (is_manager(both), is_blog_manager(both)) == (True, True)
 
 
 @pytest.mark.django_db
