@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,6 +13,7 @@ from blog.api.serializers import ArticleSerializer, ArticleWriteSerializer
 from blog.cache import cache_version
 from blog.models import Article
 from core.api.pagination import PageNumberPagination
+from core.cache import versioned_get_or_set
 from core.permissions import IsBlogManager, is_blog_manager
 
 
@@ -63,13 +63,17 @@ class ArticleViewSet(viewsets.ModelViewSet):
         key = selectors.api_page_key(
             base=request.build_absolute_uri("/"), per_page=per_page, number=number, version=cache_version()
         )
-        entry = cache.get(key)
-        if entry is None:
+        computed: list[Any] = []
+
+        def serialized_page() -> dict[str, Any]:
             page = paginator.page_of(queryset, request)  # validates the page number (a 400 is not kept)
-            rows = self.get_serializer(list(page), many=True).data
-            entry = {"count": page.paginator.count, "rows": [dict(row) for row in rows]}
-            cache.set(key, entry, settings.BLOG_LIST_CACHE_SECONDS)
-            return self.get_paginated_response(rows)
+            computed.append(self.get_serializer(list(page), many=True).data)
+            return {"count": page.paginator.count, "rows": [dict(row) for row in computed[0]]}
+
+        # Kept in this process's memory too (the key holds the version): a hit unpickles nothing.
+        entry = versioned_get_or_set(key, serialized_page, timeout=settings.BLOG_LIST_CACHE_SECONDS)
+        if computed:  # just read and serialized: fresh as it is
+            return self.get_paginated_response(computed[0])
         paginator.page_of(queryset, request, count=entry["count"])  # no query: the rows are not read
         live = selectors.api_live_fields([row["id"] for row in entry["rows"]])
         results: list[dict[str, Any]] = []
