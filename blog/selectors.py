@@ -149,7 +149,7 @@ def _live_fields_sql(count: int) -> str:
     if sql is None:
         users = Article._meta.get_field("author").related_model._meta.db_table
         sql = (
-            'SELECT "a"."id", "a"."views", "u"."last_name", "u"."first_name", "u"."middle_name", "u"."username" '  # noqa: S608 (table names from the models, values bound)
+            'SELECT "a"."id", "a"."views", "u"."last_name", "u"."first_name", "u"."middle_name", "u"."username" '  # noqa: S608  # nosec B608 (table names from the models, values bound)
             f'FROM "{Article._meta.db_table}" "a" LEFT OUTER JOIN "{users}" "u" ON "u"."id" = "a"."author_id" '
             f'WHERE "a"."id" IN ({", ".join(["%s"] * count)})'
         )

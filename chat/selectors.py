@@ -66,12 +66,12 @@ def chat_for_member(user: User, chat_id: int) -> Chat:
 # are written once.
 # Table names come from the models; every value is a query parameter.
 MEMBER_LAST_READ_SQL = (
-    f'SELECT "last_read_id" FROM "{Membership._meta.db_table}" WHERE "chat_id" = %s AND "user_id" = %s'  # noqa: S608
+    f'SELECT "last_read_id" FROM "{Membership._meta.db_table}" WHERE "chat_id" = %s AND "user_id" = %s'  # noqa: S608  # nosec B608
 )
 # One row per attachment of each message, or one with NULLs for a message without any; the author's
 # name is NULL once the account is deleted. "{ids}" becomes a range of ids or one placeholder per id.
 MESSAGE_ROWS_SQL = (
-    'SELECT "m"."id", "m"."chat_id", "u"."username", "m"."text", "m"."created_at", "m"."edited_at", '  # noqa: S608
+    'SELECT "m"."id", "m"."chat_id", "u"."username", "m"."text", "m"."created_at", "m"."edited_at", '  # noqa: S608  # nosec B608
     '"m"."changed_at", "m"."is_deleted", "a"."id", "a"."original_name", "a"."size", "a"."content_type" '
     f'FROM "{Message._meta.db_table}" "m" '
     f'LEFT JOIN "{User._meta.db_table}" "u" ON "u"."id" = "m"."author_id" '
@@ -82,9 +82,9 @@ MESSAGE_ROWS_SQL = (
 
 # A first page's ids (no cursor): selecting only the id is an index-only scan of (chat, id), however
 # many newer messages other chats have (tests/chat/test_api.py checks the plan).
-NEWEST_IDS_SQL = f'SELECT "id" FROM "{Message._meta.db_table}" WHERE "chat_id" = %s ORDER BY "id" DESC LIMIT %s'  # noqa: S608
+NEWEST_IDS_SQL = f'SELECT "id" FROM "{Message._meta.db_table}" WHERE "chat_id" = %s ORDER BY "id" DESC LIMIT %s'  # noqa: S608  # nosec B608
 IDS_AFTER_SQL = (
-    f'SELECT "id" FROM "{Message._meta.db_table}" '  # noqa: S608
+    f'SELECT "id" FROM "{Message._meta.db_table}" '  # noqa: S608  # nosec B608
     'WHERE "chat_id" = %s AND "id" > %s ORDER BY "id" LIMIT %s'
 )
 

@@ -32,7 +32,7 @@ def _roles_of(user: Any) -> dict[str, bool]:
     ORM's compilation of ``user.groups.filter(...).exists()`` cost twice the query itself."""
     membership = user.groups.through._meta.db_table
     sql = (
-        f'SELECT "role"."name" FROM "{membership}" "membership" '  # noqa: S608  # table names from the models
+        f'SELECT "role"."name" FROM "{membership}" "membership" '  # noqa: S608  # nosec B608  # table names from the models
         f'JOIN "{Group._meta.db_table}" "role" ON "role"."id" = "membership"."group_id" '
         'WHERE "membership"."user_id" = %s AND "role"."name" IN (%s, %s)'
     )

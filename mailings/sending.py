@@ -512,8 +512,9 @@ def _attempt_open(*, run: MailingRun, client: Client, status: str, sender: str, 
 
 
 # Table names only are formatted in; every value is a parameter.
-_ATTEMPT_OPEN_SQL = f"""
-WITH outcome AS (
+_ATTEMPT_OPEN_SQL = (
+    "WITH "  # noqa: S608  # nosec B608
+    f"""outcome AS (
     UPDATE {Attempt._meta.db_table}
     SET status = %(outcome_status)s, response = %(response)s, tries = %(tries)s, attempted_at = %(now)s,
         next_try_at = %(next_try_at)s
@@ -531,7 +532,8 @@ WITH outcome AS (
     RETURNING id
 )
 SELECT EXISTS (SELECT FROM lease), (SELECT id FROM attempt), EXISTS (SELECT FROM outcome)
-"""  # noqa: S608
+"""
+)
 
 
 def _attempt_open_statement(

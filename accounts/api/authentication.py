@@ -15,7 +15,7 @@ from accounts.services import DEVICE_CLAIM
 # the device named in the token.
 # Table names come from the models; the values are query parameters.
 USER_ON_DEVICE_SQL = (
-    f'SELECT "user".* FROM "{User._meta.db_table}" "user" '  # noqa: S608
+    f'SELECT "user".* FROM "{User._meta.db_table}" "user" '  # noqa: S608  # nosec B608
     f'JOIN "{UserSession._meta.db_table}" "device" ON "device"."user_id" = "user"."id" '
     'WHERE "user"."id" = %s AND "device"."id" = %s'
 )
