@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 SHOP = reverse("shop:product-list")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def listed(client, **params) -> list[str]:
     response = client.get(SHOP, params)
     assert response.status_code == 200

@@ -23,12 +23,6 @@ PRODUCTS = "/api/products/"
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def catalogue():
     category = CategoryFactory(name="Kitchen", slug="kitchen")
     return [ProductFactory(name=f"Kettle {number}", category=category, company="Acme") for number in range(3)]

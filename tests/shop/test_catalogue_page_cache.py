@@ -25,12 +25,6 @@ TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def catalogue():
     category = CategoryFactory(name="Kitchen", slug="kitchen")
     return [ProductFactory(name=f"Kettle {number}", category=category, price=1000) for number in range(3)]

@@ -29,12 +29,6 @@ ORDERS = reverse("shop:order-list")
 LOGIN = reverse("accounts:login")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def flash(response) -> str:
     """The newest flash message (earlier redirects were not followed, so theirs are still queued)."""
     return [str(message) for message in get_messages(response.wsgi_request)][-1]

@@ -16,12 +16,6 @@ SHOP = reverse("shop:product-list")
 CART = reverse("shop:cart")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def names(products) -> list[str]:
     return [product.name for product in products]
 

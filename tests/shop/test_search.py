@@ -25,12 +25,6 @@ only_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the icon
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def catalogue():
     kitchen, garden = CategoryFactory(name="Kitchen", slug="kitchen"), CategoryFactory(name="Garden", slug="garden")
     return {
