@@ -521,3 +521,19 @@ def test_a_slug_taken_by_a_concurrent_writer_is_retried_with_the_next_one(blog_m
     article = create(blog_manager, title="Race", image=image_upload())
     assert article.slug == "race-2"
     assert Article.objects.count() == 2
+
+
+def test_without_redis_the_blog_version_expires_so_other_processes_writes_are_seen_within_a_minute(settings):
+    from django.core.cache import cache
+
+    from blog import cache as blog_cache
+
+    settings.REDIS_URL = ""
+    blog_cache_clear()  # as this process would after its own write
+    before = cache_version()
+    assert blog_cache._version_timeout() == 60
+    cache.delete(blog_cache.VERSION_KEY)  # what the expiry does a minute later
+
+    assert cache_version() != before  # a new generation: keys built on the old one are not read again
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert blog_cache._version_timeout() is None
