@@ -56,9 +56,8 @@ class ArticleViewSet(viewsets.ModelViewSet):
         assert isinstance(paginator, PageNumberPagination)  # the default class, set in settings
         queryset = selectors.published_articles()  # what get_queryset() gives a reader (checked above)
         per_page = paginator.get_page_size(request) or paginator.page_size
-        raw = request.query_params.get(paginator.page_query_param) or "1"
-        number = int(raw) if raw.isascii() and raw.isdigit() and raw == str(int(raw)) else 0
-        if not 1 <= number <= selectors.API_CACHED_PAGES:
+        number = paginator.cacheable_page_number(request, pages=selectors.API_CACHED_PAGES)
+        if number is None:
             return super().list(request)
         key = selectors.api_page_key(
             base=request.build_absolute_uri("/"), per_page=per_page, number=number, version=cache_version()

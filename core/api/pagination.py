@@ -71,6 +71,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     ) -> list[Any] | None:
         return list(self.page_of(queryset, request))
 
+    def cacheable_page_number(self, request: Request, *, pages: int) -> int | None:
+        """The page number asked for, if it is one of the first ``pages`` and written plainly ("3",
+        not "03" or "３"): only those pages are kept in a cache, so one page never has two keys."""
+        raw = request.query_params.get(self.page_query_param) or "1"
+        number = int(raw) if raw.isascii() and raw.isdigit() and raw == str(int(raw)) else 0
+        return number if 1 <= number <= pages else None
+
     def page_of(
         self, queryset: QuerySet[Any, Any] | Sequence[Any], request: Request, *, count: int | None = None
     ) -> "Page[Any]":

@@ -90,9 +90,8 @@ class ClientViewSet(_OwnedViewSet):
         paginator = self.paginator
         assert isinstance(paginator, PageNumberPagination)  # the default class, set in settings
         per_page = paginator.get_page_size(request) or paginator.page_size
-        raw = request.query_params.get(paginator.page_query_param) or "1"
-        number = int(raw) if raw.isascii() and raw.isdigit() and raw == str(int(raw)) else 0
-        if not 1 <= number <= selectors.CLIENT_API_CACHED_PAGES:
+        number = paginator.cacheable_page_number(request, pages=selectors.CLIENT_API_CACHED_PAGES)
+        if number is None:
             return super().list(request, *args, **kwargs)
         owner = account_of(request)
         queryset = selectors.clients_of(owner)
