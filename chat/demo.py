@@ -31,7 +31,7 @@ def fill(*, scale: int, stdout) -> None:
         chat=chats[0],
         author=users["alice"],
         text="The agenda is attached.",
-        upload=SimpleUploadedFile("agenda.txt", b"1. Plans\n2. Blog\n3. Shop\n", content_type="text/plain"),
+        uploads=[SimpleUploadedFile("agenda.txt", b"1. Plans\n2. Blog\n3. Shop\n", content_type="text/plain")],
     )
     for index in range(2, 2 + (scale - 1) * 50):
         chats.append(chat_create(creator=users["carol"], title=f"Topic {index}", members=["alice"]))

@@ -238,8 +238,37 @@ def home_stats() -> "list[tuple[StrOrPromise, int]]":
     return [(_("Chats"), Chat.objects.count()), (_("Messages"), messages)]
 
 
-def attachment_download(user: User, attachment_id: int) -> FileResponse:
-    """A member's download of an attachment under its original name; anyone else gets ``Http404``."""
+def own_message(user: User, message_id: int) -> Message | None:
+    """The user's own message (not deleted, in a chat they still belong to), or None."""
+    return (
+        Message.objects.filter(pk=message_id, author=user, is_deleted=False, chat__memberships__user=user)
+        .select_related("chat")
+        .first()
+    )
+
+
+# Image types shown in the browser (``?inline=1``): the type follows the extension, which the upload
+# check verified with Pillow; SVG is no attachment type, as it can carry scripts.
+INLINE_IMAGE_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "bmp": "image/bmp",
+}
+
+
+def inline_image_type(name: str) -> str | None:
+    """The content type an attachment of this name is shown with, or None when it is only downloaded."""
+    return INLINE_IMAGE_TYPES.get(name.rpartition(".")[2].lower()) if "." in name else None
+
+
+def attachment_download(user: User, attachment_id: int, *, inline: bool = False) -> FileResponse:
+    """A member's download of an attachment under its original name; anyone else gets ``Http404``.
+
+    ``inline``: an image is shown in the browser instead (other files are downloaded all the same).
+    """
     attachment = Attachment.objects.filter(
         pk=attachment_id, message__chat__memberships__user=user, message__is_deleted=False
     ).first()
@@ -249,7 +278,11 @@ def attachment_download(user: User, attachment_id: int) -> FileResponse:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
-    response["Content-Type"] = "application/octet-stream"
+    image_type = inline_image_type(attachment.original_name) if inline else None
+    response = FileResponse(handle, as_attachment=image_type is None, filename=attachment.original_name)
+    response["Content-Type"] = image_type or "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"
+    if image_type:
+        # Opened on its own, the image is a document of this site's origin: it may run nothing.
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return response

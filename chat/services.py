@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
+from chat.conf import attachments_per_message
 from chat.models import Attachment, Chat, Membership, Message
 from core.images import image_header_check
 from core.services import audit_record
@@ -299,25 +302,70 @@ def _checked_upload(upload: "UploadedFile[bytes]") -> tuple[str, str]:
     return name, (upload.content_type or "application/octet-stream")[:100]
 
 
-def message_send(*, chat: Chat, author: User, text: str = "", upload: "UploadedFile[bytes] | None" = None) -> Message:
-    """Post a message (text, a file or both) to a chat the author is a member of."""
+def _checked_uploads(uploads: "Sequence[UploadedFile[bytes]]") -> list[Attachment]:
+    """Unsaved attachments for the uploads, once every one of them has passed the checks.
+
+    All refusals are reported together (each with its file's name when there are several), so one
+    correction is enough and nothing is written while any file is wrong.
+    """
+    limit = attachments_per_message()
+    if len(uploads) > limit:
+        raise ValidationError(
+            {
+                "file": [
+                    ngettext(
+                        "A message may carry at most %(count)s file.",
+                        "A message may carry at most %(count)s files.",
+                        limit,
+                    )
+                    % {"count": limit}
+                ]
+            }
+        )
+    attachments: list[Attachment] = []
+    errors: list[str] = []
+    for upload in uploads:
+        try:
+            name, content_type = _checked_upload(upload)
+        except ValidationError as error:
+            if len(uploads) == 1:
+                raise
+            label = safe_filename(upload.name or "")
+            errors += [_("%(name)s: %(error)s") % {"name": label, "error": text} for text in error.messages]
+        else:
+            attachments.append(Attachment(original_name=name, size=upload.size or 0, content_type=content_type))
+    if errors:
+        raise ValidationError({"file": errors})
+    return attachments
+
+
+def _normalised_lines(text: str) -> str:
+    # Browsers send a textarea's line breaks as CRLF; one form is stored, whatever the client.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def message_send(*, chat: Chat, author: User, text: str = "", uploads: "Sequence[UploadedFile[bytes]]" = ()) -> Message:
+    """Post a message (text, files or both) to a chat the author is a member of.
+
+    Every file is checked before any is stored: a refused one leaves nothing behind.
+    """
     _require_member(chat, author)
-    text = _text_input(text, field="text").strip()
-    if not text and upload is None:
+    text = _normalised_lines(_text_input(text, field="text")).strip()
+    if not text and not uploads:
         raise ValidationError({"text": [_("Write a message or attach a file.")]})
     if len(text) > MAX_TEXT:
         raise ValidationError({"text": [_("A message may have at most %(max)s characters.") % {"max": MAX_TEXT}]})
-    attachment = None
-    if upload is not None:
-        name, content_type = _checked_upload(upload)
-        attachment = Attachment(original_name=name, size=upload.size or 0, content_type=content_type)
-        # Written before the transaction: a message's id is taken only moments before it commits, so a
-        # poller that has seen a newer id has not skipped this one while a large file was being written.
-        attachment.file.save(name, upload, save=False)
+    attachments = _checked_uploads(uploads)
+    written: list[str] = []
     try:
+        for attachment, upload in zip(attachments, uploads, strict=True):
+            # Written before the transaction: a message's id is taken only moments before it commits, so
+            # a poller that has seen a newer id has not skipped this one while a large file was written.
+            attachment.file.save(attachment.original_name, upload, save=False)
+            written.append(str(attachment.file.name))
         with transaction.atomic():
             message = Message.objects.create(chat=chat, author=author, text=text)
-            if attachment is not None:
+            for attachment in attachments:
                 attachment.message = message
                 attachment.save()
             Chat.objects.filter(pk=chat.pk, last_activity_at__lt=message.created_at).update(
@@ -327,9 +375,9 @@ def message_send(*, chat: Chat, author: User, text: str = "", upload: "UploadedF
                 last_read_id=message.pk
             )
     except Exception:
-        # Nothing was recorded, so the stored file must not stay behind either.
-        if attachment is not None:
-            attachment.file.storage.delete(str(attachment.file.name))
+        # Nothing was recorded, so the stored files must not stay behind either.
+        for name in written:
+            Attachment.file.field.storage.delete(name)
         raise
     return message
 
@@ -345,7 +393,7 @@ def _own_message(message_id: int, user: User) -> Message:
 
 def message_edit(*, message_id: int, user: User, text: str) -> Message:
     message = _own_message(message_id, user)
-    text = _text_input(text, field="text").strip()
+    text = _normalised_lines(_text_input(text, field="text")).strip()
     if not text and not message.attachments.exists():
         raise ValidationError({"text": [_("A message cannot be empty.")]})
     if len(text) > MAX_TEXT:

@@ -19,11 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
 from accounts.types import AuthenticatedHttpRequest
 from chat import selectors, services
+from chat.conf import attachments_per_message
 from chat.models import Chat, Message
 from core.parsing import id_or_none
 
@@ -99,10 +101,30 @@ def chat_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "since": since.isoformat(),
             "poll_interval": settings.CHAT_POLL_INTERVAL_MS,
             "max_mb": settings.CHAT_ATTACHMENT_MAX_MB,
+            "max_files": attachments_per_message(),
+            "strings": _script_strings(),
             "allowed_types": ",".join(f".{kind}" for kind in settings.CHAT_ATTACHMENT_TYPES),
             "is_archive": bool(before),
         },
     )
+
+
+def _script_strings() -> dict[str, str]:
+    """The page script's own messages, translated here so that the script holds no text.
+
+    ``%(name)s`` and ``%(error)s`` are left for the script to fill in.
+    """
+    limit = attachments_per_message()
+    return {
+        "tooLarge": _("The file is too large: at most %(mb)s MB.") % {"mb": settings.CHAT_ATTACHMENT_MAX_MB},
+        "tooMany": ngettext(
+            "A message may carry at most %(count)s file.", "A message may carry at most %(count)s files.", limit
+        )
+        % {"count": limit},
+        "named": _("%(name)s: %(error)s"),
+        "network": _("The message was not sent: no connection. Try again."),
+        "failed": _("Something went wrong. Try again."),
+    }
 
 
 def _rendered(request: AuthenticatedHttpRequest, message: Message) -> dict:
@@ -119,7 +141,7 @@ def message_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
         message = services.message_send(
-            chat=chat, author=request.user, text=request.POST.get("text", ""), upload=request.FILES.get("file")
+            chat=chat, author=request.user, text=request.POST.get("text", ""), uploads=request.FILES.getlist("file")
         )
     except ValidationError as error:
         if wants_json:
@@ -169,8 +191,14 @@ def message_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def message_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (the page's script asks in a dialog instead); POST deletes."""
+    if request.method == "GET":
+        message = selectors.own_message(request.user, pk)
+        if message is None:
+            raise Http404
+        return render(request, "chat/message_confirm_delete.html", {"message": message})
     return _change_message(request, pk, lambda: services.message_delete(message_id=pk, user=request.user))
 
 
@@ -244,5 +272,6 @@ def _edit_action(request: AuthenticatedHttpRequest, chat: Chat, action: str | No
 
 @login_required
 def attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
-    """Files are served only to members of the chat, as downloads under their original name."""
-    return selectors.attachment_download(request.user, pk)
+    """Files are served only to members of the chat, as downloads under their original name;
+    ``?inline=1`` shows an image in the browser (the previews and their full view)."""
+    return selectors.attachment_download(request.user, pk, inline=request.GET.get("inline") == "1")

@@ -120,7 +120,17 @@ class MessageCreateSerializer(serializers.Serializer):
     chat = serializers.IntegerField(min_value=1)
     text = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000, trim_whitespace=True)
     # Empty files pass here so that the service refuses them with its own clear message.
-    file = serializers.FileField(required=False, allow_null=True, allow_empty_file=True)
+    file = serializers.FileField(
+        required=False,
+        allow_null=True,
+        allow_empty_file=True,
+        help_text="A file to attach; repeat the part (or use `files`) for several.",
+    )
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        help_text="Files to attach (multipart, the part repeated); counted together with `file`.",
+    )
 
 
 class MessageEditSerializer(serializers.Serializer):

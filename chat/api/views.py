@@ -252,11 +252,10 @@ class MessageViewSet(
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         chat = _chat(request, serializer.validated_data["chat"])
+        # Every part named "file" or "files" (the serializer's field keeps only one "file").
+        uploads = [*request.FILES.getlist("file"), *request.FILES.getlist("files")]
         message = services.message_send(
-            chat=chat,
-            author=account_of(request),
-            text=serializer.validated_data["text"],
-            upload=serializer.validated_data.get("file"),
+            chat=chat, author=account_of(request), text=serializer.validated_data["text"], uploads=uploads
         )
         message = self.get_queryset().get(pk=message.pk)
         return Response(self.get_serializer(message).data, status=status.HTTP_201_CREATED)

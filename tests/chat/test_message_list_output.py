@@ -60,7 +60,7 @@ def varied_chat(media):
     attachment_in(chat, name="notes.txt")  # text and one file
     two = attachment_in(chat, name="first.txt").message
     second_attachment(two, "Отчёт «2026».pdf")  # two files, a non-ASCII name
-    services.message_send(chat=chat, author=owner, text="", upload=SimpleUploadedFile("only.txt", b"x"))
+    services.message_send(chat=chat, author=owner, text="", uploads=[SimpleUploadedFile("only.txt", b"x")])
     edited = MessageFactory(chat=chat, author=owner, text="helo")
     services.message_edit(message_id=edited.pk, user=owner, text="hello")
     deleted = attachment_in(chat, name="gone.txt").message

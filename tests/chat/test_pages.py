@@ -222,7 +222,7 @@ def test_the_preview_names_deleted_messages_files_and_empty_chats(owner, bob):
     message = services.message_send(chat=deleted_last, author=owner, text="oops")
     services.message_delete(message_id=message.pk, user=owner)
     file_last = ChatFactory(created_by=owner, members=[bob], title="File")
-    services.message_send(chat=file_last, author=owner, upload=uploaded())
+    services.message_send(chat=file_last, author=owner, uploads=[uploaded()])
     ChatFactory(created_by=owner, members=[bob], title="Empty")
 
     html = signed_in(bob).get(LIST).content.decode()
@@ -470,7 +470,7 @@ def test_a_member_downloads_a_file_under_its_original_name(chat, bob):
 
 def test_a_nasty_file_name_is_sanitised_for_the_download(chat, bob):
     # Sent through the service: the test client would already cut the path off in the multipart body.
-    message = services.message_send(chat=chat, author=bob, upload=uploaded('../../etc/pa"ss;wd.txt', b"root"))
+    message = services.message_send(chat=chat, author=bob, uploads=[uploaded('../../etc/pa"ss;wd.txt', b"root")])
     attachment = message.attachments.get()
 
     response = download(signed_in(bob), attachment)
@@ -590,12 +590,14 @@ def test_a_deleted_message_vanishes_for_everyone(chat, owner, bob, private_root,
     assert client.post(reverse("chat:message-delete", args=[message.pk])).status_code == 404
 
 
-def test_editing_and_deleting_need_post(chat, bob):
+def test_editing_needs_post_and_opening_the_delete_address_only_asks(chat, bob):
     message = services.message_send(chat=chat, author=bob, text="Hello")
     client = signed_in(bob)
 
     assert client.get(reverse("chat:message-edit", args=[message.pk])).status_code == 405
-    assert client.get(reverse("chat:message-delete", args=[message.pk])).status_code == 405
+    response = client.get(reverse("chat:message-delete", args=[message.pk]))
+    assert response.status_code == 200
+    assert "Delete the message?" in response.content.decode()
     message.refresh_from_db()
     assert not message.is_deleted
 
@@ -1014,7 +1016,7 @@ def test_titles_names_and_texts_are_escaped_everywhere(owner, bob):
     response = client.post(CREATE, {"title": "<b>bold</b>", "members": "bob"})
     chat = Chat.objects.get()
     client.post(send_url(chat), {"text": "<img src=x onerror=alert(1)>"})
-    services.message_send(chat=chat, author=bob, upload=uploaded("<i>x</i>.txt"))
+    services.message_send(chat=chat, author=bob, uploads=[uploaded("<i>x</i>.txt")])
 
     pages = [client.get(response.url), client.get(LIST), client.get(edit_url(chat)), client.get(detail(chat))]
 

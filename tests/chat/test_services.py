@@ -423,7 +423,7 @@ def test_a_message_may_have_10000_characters_but_not_more(chat, bob):
 
 def test_a_non_member_cannot_send(chat, carol, private_root):
     with pytest.raises(Chat.DoesNotExist):
-        services.message_send(chat=chat, author=carol, text="Let me in", upload=uploaded())
+        services.message_send(chat=chat, author=carol, text="Let me in", uploads=[uploaded()])
 
     assert not Message.objects.exists()
     assert files_under(private_root) == []
@@ -431,7 +431,7 @@ def test_a_non_member_cannot_send(chat, carol, private_root):
 
 def test_a_file_is_stored_privately_under_a_random_name(chat, bob, private_root, settings):
     message = services.message_send(
-        chat=chat, author=bob, text="", upload=uploaded("Holiday Plan.TXT", b"day one", "text/plain")
+        chat=chat, author=bob, text="", uploads=[uploaded("Holiday Plan.TXT", b"day one", "text/plain")]
     )
 
     attachment = message.attachments.get()
@@ -449,8 +449,8 @@ def test_a_file_is_stored_privately_under_a_random_name(chat, bob, private_root,
 
 
 def test_two_uploads_of_the_same_name_do_not_collide(chat, bob, private_root):
-    first = services.message_send(chat=chat, author=bob, upload=uploaded("a.txt", b"one"))
-    second = services.message_send(chat=chat, author=bob, upload=uploaded("a.txt", b"two"))
+    first = services.message_send(chat=chat, author=bob, uploads=[uploaded("a.txt", b"one")])
+    second = services.message_send(chat=chat, author=bob, uploads=[uploaded("a.txt", b"two")])
 
     assert first.attachments.get().file.name != second.attachments.get().file.name
     assert len(files_under(private_root)) == 2
@@ -468,7 +468,7 @@ def test_two_uploads_of_the_same_name_do_not_collide(chat, bob, private_root):
 )
 def test_a_refused_file_stores_nothing(chat, bob, private_root, name, content, expected):
     with pytest.raises(ValidationError) as error:
-        services.message_send(chat=chat, author=bob, text="See the file", upload=uploaded(name, content))
+        services.message_send(chat=chat, author=bob, text="See the file", uploads=[uploaded(name, content)])
 
     assert expected in error_text(error)
     assert not Message.objects.exists()
@@ -485,7 +485,7 @@ def png_bytes() -> bytes:
 
 
 def test_a_real_image_is_accepted(chat, bob):
-    message = services.message_send(chat=chat, author=bob, upload=uploaded("dot.png", png_bytes(), "image/png"))
+    message = services.message_send(chat=chat, author=bob, uploads=[uploaded("dot.png", png_bytes(), "image/png")])
 
     assert Path(message.attachments.get().file.path).read_bytes() == png_bytes()
 
@@ -493,7 +493,7 @@ def test_a_real_image_is_accepted(chat, bob):
 @pytest.mark.parametrize("content", [b"<html><script>alert(1)</script>", b"\x89PNG\r\n\x1a\n broken"])
 def test_a_file_named_as_an_image_must_be_one(chat, bob, private_root, content):
     with pytest.raises(ValidationError) as error:
-        services.message_send(chat=chat, author=bob, upload=uploaded("photo.png", content, "image/png"))
+        services.message_send(chat=chat, author=bob, uploads=[uploaded("photo.png", content, "image/png")])
 
     assert error_text(error) == "This file is not a valid image."
     assert not Message.objects.exists()
@@ -501,7 +501,7 @@ def test_a_file_named_as_an_image_must_be_one(chat, bob, private_root, content):
 
 
 def test_a_file_of_exactly_the_limit_is_accepted(chat, bob):
-    message = services.message_send(chat=chat, author=bob, upload=uploaded("big.pdf", b"x" * (1024 * 1024)))
+    message = services.message_send(chat=chat, author=bob, uploads=[uploaded("big.pdf", b"x" * (1024 * 1024))])
 
     assert message.attachments.get().size == 1024 * 1024
 
@@ -513,7 +513,7 @@ def test_a_failure_after_the_file_is_written_leaves_no_file_behind(chat, bob, pr
     monkeypatch.setattr(Attachment, "save", broken_save)
 
     with pytest.raises(RuntimeError):
-        services.message_send(chat=chat, author=bob, text="file", upload=uploaded())
+        services.message_send(chat=chat, author=bob, text="file", uploads=[uploaded()])
 
     assert not Message.objects.exists()
     assert files_under(private_root) == []
@@ -531,7 +531,7 @@ def test_the_file_is_written_before_the_message_takes_its_id(chat, bob, monkeypa
 
     monkeypatch.setattr(storage, "_save", watching_save)
 
-    services.message_send(chat=chat, author=bob, upload=uploaded())
+    services.message_send(chat=chat, author=bob, uploads=[uploaded()])
 
     assert seen == [False]
     assert Message.objects.count() == 1
@@ -560,7 +560,7 @@ def test_file_names_are_sanitised(raw, safe):
 
 
 def test_a_long_file_name_is_shortened_but_keeps_its_extension(chat, bob):
-    message = services.message_send(chat=chat, author=bob, upload=uploaded("n" * 250 + ".pdf", b"%PDF"))
+    message = services.message_send(chat=chat, author=bob, uploads=[uploaded("n" * 250 + ".pdf", b"%PDF")])
 
     name = message.attachments.get().original_name
     assert name.endswith(".pdf")
@@ -638,7 +638,7 @@ def test_a_former_member_cannot_touch_their_old_messages(chat, owner, bob):
 def test_the_author_deletes_a_message_for_everyone_with_its_files(
     chat, bob, private_root, django_capture_on_commit_callbacks
 ):
-    message = services.message_send(chat=chat, author=bob, text="secret", upload=uploaded())
+    message = services.message_send(chat=chat, author=bob, text="secret", uploads=[uploaded()])
     kept = attachment_in(chat)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -710,7 +710,7 @@ def test_a_chat_without_messages_lists_by_its_creation(owner):
 
 
 def test_the_preview_of_a_deleted_or_file_only_last_message(chat, owner, bob):
-    message = services.message_send(chat=chat, author=bob, upload=uploaded())
+    message = services.message_send(chat=chat, author=bob, uploads=[uploaded()])
     row = selectors.chats_of(owner).get()
     assert (row.last_text, row.last_has_file, row.last_deleted) == ("", 1, False)
 
@@ -781,9 +781,9 @@ def test_a_deleted_accounts_messages_stay_by_a_deleted_user_and_its_files_go(
     Membership.objects.filter(chat=shared, user=carol).update(joined_at=timezone.now() - timedelta(days=9))
     alone = ChatFactory(created_by=bob, title="Alone")
     as_member = ChatFactory(created_by=owner, members=[bob], title="As member")
-    said = services.message_send(chat=shared, author=bob, text="I was here", upload=uploaded("mine.txt"))
-    theirs = services.message_send(chat=shared, author=owner, text="Reply", upload=uploaded("theirs.txt"))
-    services.message_send(chat=alone, author=bob, upload=uploaded("lonely.txt"))
+    said = services.message_send(chat=shared, author=bob, text="I was here", uploads=[uploaded("mine.txt")])
+    theirs = services.message_send(chat=shared, author=owner, text="Reply", uploads=[uploaded("theirs.txt")])
+    services.message_send(chat=alone, author=bob, uploads=[uploaded("lonely.txt")])
     services.message_send(chat=as_member, author=bob, text="bye")
 
     with django_capture_on_commit_callbacks(execute=True):
