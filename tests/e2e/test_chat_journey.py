@@ -77,7 +77,9 @@ def test_two_people_chat_live_with_an_attachment_edit_and_delete_and_a_stranger_
     page.locator("#add-chat").click()
     expect(page).to_have_url(f"{server_url}/chat/new/")
     page.locator("#id_title").fill("Weekend trip")
-    page.locator("#id_members").fill("bob")
+    page.locator("#id_members-search").fill("bob")
+    page.locator(".picker-option", has_text="bob").click()
+    expect(page.locator(".picker-chip")).to_have_text("bob")
     shot("03-a-add-chat-form")
     page.locator("#chat-form button[type=submit]").click()
     chat = Chat.objects.get(title="Weekend trip")
@@ -161,7 +163,7 @@ def test_two_people_chat_live_with_an_attachment_edit_and_delete_and_a_stranger_
 
     # A edits the message with the file: the text changes, the file stays, an "edited" mark appears.
     with_file.locator("summary", has_text="Edit").click()
-    edit_box = with_file.locator(".edit-form input[name=text]")
+    edit_box = with_file.locator(".edit-form textarea[name=text]")
     expect(edit_box).to_have_value("Here is the plan.")
     edit_box.fill("Here is the plan (train at 09:40, not 10:10).")
     shot("11-a-editing")
@@ -181,7 +183,9 @@ def test_two_people_chat_live_with_an_attachment_edit_and_delete_and_a_stranger_
     shot("13-b-sees-the-edit", of=page_b)
 
     # A deletes the stray message: a tombstone for both, its text gone for everyone.
-    message_bubble(page, "Oops, wrong chat").locator(".delete-form button[type=submit]").click()
+    message_bubble(page, "Oops, wrong chat").locator(".delete-link").click()
+    expect(page.locator("#delete-dialog")).to_be_visible()
+    page.locator("#delete-dialog-confirm").click()
     tombstone = page.locator(f"#message-{oops.pk}")
     expect(tombstone).to_have_text(re.compile(r"Message deleted"))
     expect(tombstone).to_have_class(re.compile(r"\bdeleted\b"))
@@ -246,7 +250,8 @@ def test_unknown_usernames_and_a_forbidden_file_type_are_refused_and_an_edit_box
     # Two unknown usernames among a known one: both are named, no chat is made, the input is kept.
     page.goto(f"{server_url}/chat/new/")
     page.locator("#id_title").fill("Book club")
-    page.locator("#id_members").fill("bob, ghost, nobody42")
+    # Names typed with commas become chips as they are (the server checks them).
+    page.locator("#id_members-search").fill("bob, ghost, nobody42")
     page.locator("#chat-form button[type=submit]").click()
     expect(page).to_have_url(f"{server_url}/chat/new/")
     errors = page.locator("#chat-errors")
@@ -258,8 +263,10 @@ def test_unknown_usernames_and_a_forbidden_file_type_are_refused_and_an_edit_box
     shot("01-unknown-usernames")
     assert not Chat.objects.exists()
 
-    # With the typo fixed the chat is made.
-    page.locator("#id_members").fill("bob")
+    # With the typos removed the chat is made.
+    for name in ("ghost", "nobody42"):
+        page.get_by_role("button", name=f"Remove {name}").click()
+    expect(page.locator("#id_members")).to_have_value("bob")
     page.locator("#chat-form button[type=submit]").click()
     chat = Chat.objects.get(title="Book club")
     expect(page).to_have_url(f"{server_url}/chat/{chat.pk}/")
@@ -296,11 +303,11 @@ def test_unknown_usernames_and_a_forbidden_file_type_are_refused_and_an_edit_box
     send(page, "Hello")
     hello = message_bubble(page, "Hello")
     hello.locator("summary", has_text="Edit").click()
-    hello.locator(".edit-form input[name=text]").fill("Hello, Bob")
+    hello.locator(".edit-form textarea[name=text]").fill("Hello, Bob")
     for _ in range(2):
         # Wait for a poll answer to arrive while the edit box is open.
         page.wait_for_event("response", lambda response: "/poll/" in response.url)
-    expect(hello.locator(".edit-form input[name=text]")).to_have_value("Hello, Bob")
+    expect(hello.locator(".edit-form textarea[name=text]")).to_have_value("Hello, Bob")
     hello.locator(".edit-form button[type=submit]").click()
     expect(message_bubble(page, "Hello, Bob").locator(".edited-mark")).to_have_text("(edited)")
     shot("03-sent-and-edited")
