@@ -15,7 +15,7 @@ from django.utils import translation
 from PIL import Image
 from rest_framework.test import APIClient
 
-from chat import services
+from chat import demo, services
 from chat.models import Attachment, Chat, Membership, Message
 from chat.templatetags.chat_text import message_html
 from tests.chat_factories import ChatFactory, MessageFactory, files_under, uploaded
@@ -551,3 +551,15 @@ def test_the_scripts_messages_and_the_picker_are_in_russian(chat, bob):
     assert strings["network"] == "Сообщение не отправлено: нет связи. Попробуйте ещё раз."
     assert 'data-empty-label="Никто не найден"' in form
     assert Membership.objects.filter(chat=chat, user=bob).exists()
+
+
+def test_the_demo_chat_shows_lines_a_link_and_an_image(private_root):
+    for name in ("alice", "bob", "carol", "manager"):
+        UserFactory(username=name)
+
+    demo.fill(scale=1, stdout=io.StringIO())
+
+    message = Message.objects.get(attachments__original_name="lake.png")
+    assert "\n" in message.text and "https://" in message.text
+    with Image.open(message.attachments.get().file.path) as image:
+        assert image.size == (480, 320)
