@@ -9,6 +9,7 @@ The bench passes ids in the path (the chat, the owner) so no view spends a query
 from typing import Any
 
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
@@ -28,8 +29,8 @@ def _rows(rows: Any) -> JsonResponse:
 
 
 def products(request: HttpRequest) -> JsonResponse:
-    """`GET /api/products/` page 1: active products in the API's default order (name, id)."""
-    return _rows(Product.objects.filter(is_active=True).order_by("name", "id").values(*PRODUCT_FIELDS)[:PAGE])
+    """`GET /api/products/` page 1: active products in the API's default order (name ignoring case, id)."""
+    return _rows(Product.objects.filter(is_active=True).order_by(Lower("name"), "id").values(*PRODUCT_FIELDS)[:PAGE])
 
 
 def messages(request: HttpRequest, chat_id: int) -> JsonResponse:

@@ -1,4 +1,5 @@
-"""Demo catalogue for `fill`: 8 categories, 26 products per category per scale step, a few orders and searches.
+"""Demo catalogue for `fill`: 8 categories, 26 products per category per scale step, with pictures,
+a month of price history, running discounts, a few orders and searches.
 
 Idempotent: each category is topped up to ``26 × scale`` products, so a second `fill` adds nothing
 and `fill --scale 2` after `fill` adds the other half. Every product is derived from its category
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from shop.models import CartItem, Category, Order, Product, SearchQuery
-from shop.services import catalogue_changed, order_place, order_set_status
+from shop import demo_images
+from shop.models import CartItem, Category, Order, PriceAdjustment, PriceChange, Product, SearchQuery
+from shop.services import catalogue_changed, order_place, order_set_status, price_adjustment_start
 
 PER_CATEGORY = 26
 # category: [(brand, model pattern, model numbers, variants, (lowest, highest price))]
@@ -123,8 +125,8 @@ def _retail_price(generator: random.Random, low: int, high: int) -> int:
     return max(99, round(value, -2) - 10) if high >= 5_000 else max(99, round(value, -1) - 1)
 
 
-def _product(category: Category, lines: list, number: int) -> Product:
-    """The ``number``-th demo product of a category, the same on every run."""
+def _product(category: Category, lines: list, number: int, *, images: dict[str, str] | None = None) -> Product:
+    """The ``number``-th demo product of a category, the same on every run; ``images`` by brand."""
     brand, pattern, numbers, variants, (low, high) = lines[number % len(lines)]
     turn = number // len(lines)
     model = pattern.format(n=numbers[turn % len(numbers)], v=variants[(turn // len(numbers)) % len(variants)])
@@ -139,6 +141,7 @@ def _product(category: Category, lines: list, number: int) -> Product:
         stock=generator.choice([0, 2, 3, 5, 10, 25, 50, 100]),
         is_active=generator.random() > 0.07,
         description=f"{name}. A popular choice in {category.name.lower()}, with a one-year warranty.",
+        image=(images or {}).get(brand, ""),
     )
 
 
@@ -150,14 +153,74 @@ def fill(*, scale: int, stdout) -> None:
             category, _created = Category.objects.get_or_create(
                 name=name, defaults={"slug": slugify(name), "description": f"{name} from popular brands."}
             )
+            images = _pictures(category, lines)
             have = Product.objects.filter(category=category).count()
-            products += [_product(category, lines, number) for number in range(have, wanted)]
+            products += [_product(category, lines, number, images=images) for number in range(have, wanted)]
         Product.objects.bulk_create(products, batch_size=1000)
         # Bulk inserts bypass the services' writes, so the cached catalogue is told here.
         catalogue_changed()
     if products:
         stdout.write(f"Shop: {len(products)} products added in {len(CATALOGUE)} categories.")
+    _price_history_and_discounts(stdout)
     _orders_and_searches(stdout)
+
+
+def _pictures(category: Category, lines: list) -> dict[str, str]:
+    """One stored picture per brand of the category, shared by all its products there.
+
+    Products of an earlier `fill` that have no picture get theirs too (one update per brand).
+    """
+    storage = Product.image.field.storage
+    images = {}
+    for brand in dict.fromkeys(line[0] for line in lines):
+        images[brand] = demo_images.ensure_picture(storage, category.name, brand)
+        Product.objects.filter(category=category, company=brand, image="").update(image=images[brand])
+    return images
+
+
+HISTORY_PRODUCTS = 40
+# Days ago of each demo price change: one before the 30-day window, so the chart starts mid-story.
+HISTORY_DAYS = (41, 27, 18, 11, 4)
+DISCOUNTS = (-10, -15, -20, -25, -30)
+
+
+def _price_history_and_discounts(stdout) -> None:
+    """Once: a month of price changes for some products, then discounts on half of them.
+
+    The history ends at each product's current price, so it agrees with it; the discounts go through
+    ``price_adjustment_start`` as a manager's would, and end in one to three weeks.
+    """
+    if PriceChange.objects.exists() or PriceAdjustment.objects.exists():
+        return
+    generator = random.Random(30)  # demo data, not security
+    chosen = list(Product.objects.filter(is_active=True).order_by("id")[: HISTORY_PRODUCTS * 5 : 5])
+    now = timezone.now()
+    with transaction.atomic():
+        changes, moments = [], []
+        for product in chosen:
+            prices = [
+                _retail_price(generator, round(product.price * 0.85), round(product.price * 1.15))
+                for _day in HISTORY_DAYS
+            ] + [product.price]
+            for days, (old, new) in zip(HISTORY_DAYS, zip(prices, prices[1:], strict=False), strict=True):
+                if old != new:
+                    changes.append(
+                        PriceChange(product=product, old_price=old, new_price=new, reason=PriceChange.Reason.MANUAL)
+                    )
+                    moments.append(now - timedelta(days=days, hours=generator.randint(0, 20)))
+        created = PriceChange.objects.bulk_create(changes)
+        # auto_now_add ignores a given time on insert: put each change back on its day.
+        for change, moment in zip(created, moments, strict=True):
+            PriceChange.objects.filter(pk=change.pk).update(changed_at=moment)
+    discounted = 0
+    for index, product in enumerate(chosen[::2]):
+        discounted += price_adjustment_start(
+            products=Product.objects.filter(pk=product.pk),
+            percent=DISCOUNTS[index % len(DISCOUNTS)],
+            days=7 + index % 15,
+            actor=None,
+        )
+    stdout.write(f"Shop: {len(created)} price changes over 6 weeks, {discounted} running discounts.")
 
 
 def _orders_and_searches(stdout) -> None:

@@ -4,7 +4,8 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, OrderBy, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from shop.models import Category, Product
@@ -19,13 +20,26 @@ ORDERINGS = (
 )
 
 
+# Orderings that ignore case: "apple", "Banana", "cherry" (matches the index on ``Lower("name")``).
+CASE_INSENSITIVE = {"name"}
+
+
+def order_term(field: str) -> str | OrderBy:
+    """``field`` (``-`` for descending) as an ``order_by`` term, lower-cased where it ignores case."""
+    name = field.removeprefix("-")
+    if name not in CASE_INSENSITIVE:
+        return field
+    expression = Lower(F(name))
+    return expression.desc() if field.startswith("-") else expression.asc()
+
+
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Ordering on one column, with the id as tie-breaker so pages never overlap."""
 
     def filter(self, queryset: QuerySet, value: list[str] | None) -> QuerySet:
         if not value:
             return queryset
-        fields = [self.get_ordering_value(param) for param in value]
+        fields = [order_term(self.get_ordering_value(param)) for param in value]
         return queryset.order_by(*fields, "id")
 
 
@@ -75,5 +89,5 @@ class ProductFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         # Without an explicit order, searches come best match first (PostgreSQL's rank).
         if not self.form.cleaned_data.get("ordering") and "rank" in queryset.query.annotations:
-            queryset = queryset.order_by("-rank", "name", "id")  # type: ignore[misc]  # annotated by the search
+            queryset = queryset.order_by("-rank", Lower("name"), "id")  # type: ignore[misc]  # annotated by the search
         return queryset

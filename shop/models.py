@@ -2,7 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,9 +49,11 @@ class Product(models.Model):
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
-        ordering = ["name", "id"]
+        # By name regardless of case ("apple", "Banana", "cherry") on every database; the id keeps
+        # equal names in one order, so pages never overlap.
+        ordering = [Lower("name"), "id"]
         indexes = [
-            models.Index(fields=["is_active", "name", "id"], name="shop_product_active_name"),
+            models.Index(F("is_active"), Lower("name"), F("id"), name="shop_product_active_lname"),
             models.Index(fields=["is_active", "price", "id"], name="shop_product_active_price"),
             models.Index(fields=["is_active", "-created_at", "id"], name="shop_product_active_new"),
             models.Index(fields=["company"], name="shop_product_company"),

@@ -3,13 +3,14 @@
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,20 +119,88 @@ def trending_queries(*, limit: int = 5) -> list[dict[str, Any]]:
     return top
 
 
+PRICE_WINDOW = timedelta(days=30)
+# The chart's drawing area in SVG units (the template scales it to the page's width).
+CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 600, 160, 12
+
+
 @dataclass(frozen=True)
-class PriceStats:
+class PriceStep:
+    """From ``since`` on the price was ``price``; ``x``/``y`` place that corner on the chart."""
+
+    since: datetime
+    price: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class PriceHistory:
+    """The last 30 days of a product's price: its range and a step line to draw."""
+
     lowest: int
     highest: int
+    start: datetime
+    steps: list[PriceStep]
+    # An SVG path: the step line, and the same closed along the bottom for the area under it.
+    line: str
+    area: str
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+
+    @property
+    def changes(self) -> list[PriceStep]:
+        """The steps after the first: one per price change inside the window."""
+        return self.steps[1:]
+
+    @property
+    def highest_y(self) -> float:
+        return CHART_MARGIN
+
+    @property
+    def lowest_y(self) -> float:
+        return CHART_HEIGHT - CHART_MARGIN
 
 
-def price_stats_30_days(product: Product) -> PriceStats:
-    """Lowest and highest price of the last 30 days, from the price history and today's price."""
-    since = timezone.now() - timedelta(days=30)
-    changes = PriceChange.objects.filter(product=product, changed_at__gte=since).aggregate(
-        low_new=Min("new_price"), high_new=Max("new_price"), low_old=Min("old_price"), high_old=Max("old_price")
+def price_history_30_days(product: Product, *, now: datetime | None = None) -> PriceHistory:
+    """The price of the last 30 days, from the price history and today's price, in one query.
+
+    The window opens at the price the first change inside it started from (today's price when
+    nothing changed); lowest and highest count every price of the changes inside the window.
+    """
+    now = now or timezone.now()
+    start = now - PRICE_WINDOW
+    rows = list(
+        PriceChange.objects.filter(product=product, changed_at__gte=start)
+        .order_by("changed_at", "id")
+        .values_list("changed_at", "old_price", "new_price")
     )
-    prices = [product.price, *(value for value in changes.values() if value is not None)]
-    return PriceStats(lowest=min(prices), highest=max(prices))
+    corners = [(start, rows[0][1] if rows else product.price), *((when, new) for when, _old, new in rows)]
+    if corners[-1][1] != product.price:
+        # A price written without a history row (e.g. by a bulk import) is still today's price.
+        corners.append((now, product.price))
+    prices = [product.price, *(price for _when, old, new in rows for price in (old, new)), corners[0][1]]
+    lowest, highest = min(prices), max(prices)
+
+    def x(when: datetime) -> float:
+        return round((when - start) / PRICE_WINDOW * CHART_WIDTH, 1)
+
+    def y(price: int) -> float:
+        if highest == lowest:
+            return CHART_HEIGHT / 2
+        share = (highest - price) / (highest - lowest)
+        return round(CHART_MARGIN + share * (CHART_HEIGHT - 2 * CHART_MARGIN), 1)
+
+    steps = [PriceStep(since=when, price=price, x=x(when), y=y(price)) for when, price in corners]
+    line = f"M{steps[0].x} {steps[0].y}" + "".join(f"H{step.x}V{step.y}" for step in steps[1:]) + f"H{CHART_WIDTH}"
+    return PriceHistory(
+        lowest=lowest,
+        highest=highest,
+        start=start,
+        steps=steps,
+        line=line,
+        area=f"{line}V{CHART_HEIGHT}H0Z",
+    )
 
 
 # --- Carts ---------------------------------------------------------------------------------
@@ -193,7 +262,7 @@ def cart_for(request: HttpRequest) -> CartView:
     Products that were deactivated since they were added are left out.
     """
     quantities = cart_quantities(request)
-    products = active_products().filter(pk__in=quantities).order_by("name", "id")
+    products = active_products().filter(pk__in=quantities).order_by(Lower("name"), "id")
     cart = Cart()
     lines = []
     for product in products:

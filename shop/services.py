@@ -316,7 +316,7 @@ def product_update(
                 )
             if price != current.price:
                 product_price_set(product=current, price=price, actor=actor)
-            if old_image:
+            if old_image and not _image_shared(old_image, product=current):
                 files_delete_on_commit(current.image.storage, [old_image])
     except Exception:
         _discard_new_image(current, content)
@@ -332,9 +332,17 @@ def product_delete(*, product: Product, actor: User | None, request: HttpRequest
             action="shop.product_deleted", actor=actor, target=product, request=request, details={"name": product.name}
         )
         image = product.image.name or ""
+        shared = bool(image) and _image_shared(image, product=product)
         product.delete()
         catalogue_changed()
-        files_delete_on_commit(Product.image.field.storage, [image])
+        if not shared:
+            files_delete_on_commit(Product.image.field.storage, [image])
+
+
+def _image_shared(name: str, *, product: Product) -> bool:
+    """Whether another product shows the image file ``name`` (the demo catalogue's pictures are
+    shared by the brand's products): such a file stays when one of them lets it go."""
+    return Product.objects.filter(image=name).exclude(pk=product.pk).exists()
 
 
 def category_create(*, data: dict[str, Any], actor: User | None, request: HttpRequest | None = None) -> Category:

@@ -51,14 +51,29 @@ NEXT_SLOT = "<!--shop:next-->"
 # visitors open. Only known parameter values count, each given once, so the keys are few; deeper
 # pages (a crawler's walk) and any other query are rendered each time and fill no cache.
 CACHED_PAGES = 10
+# The catalogue as cards with pictures (the default) or as a table; a choice made with ``?view=``
+# is remembered in a cookie, so the links work without JavaScript and need not carry it.
+VIEW_MODES = ("grid", "table")
+VIEW_COOKIE = "shop_view"
+VIEW_COOKIE_SECONDS = 365 * 24 * 60 * 60
 CACHED_QUERY = {
     "page": None,  # any value: the key holds the page number it resolves to
     "page_size": frozenset(map(str, settings.SHOP_PAGE_SIZES)),
     "ordering": frozenset(f"{sign}{name}" for _field, name in ORDERINGS for sign in ("", "-")),
+    "view": frozenset(VIEW_MODES),
 }
 
 
-def _catalogue_key(request: HttpRequest, page: Page, *, query_string: str, version: str) -> str | None:
+def _view_mode(request: HttpRequest) -> tuple[str, bool]:
+    """The catalogue's view mode and whether it was chosen by this request (then to be remembered)."""
+    asked = request.GET.get("view", "")
+    if asked in VIEW_MODES:
+        return asked, asked != request.COOKIES.get(VIEW_COOKIE)
+    remembered = request.COOKIES.get(VIEW_COOKIE, "")
+    return (remembered if remembered in VIEW_MODES else VIEW_MODES[0]), False
+
+
+def _catalogue_key(request: HttpRequest, page: Page, *, query_string: str, view_mode: str, version: str) -> str | None:
     """The cache key of an unfiltered catalogue page with a known query, else None."""
     for name, values in request.GET.lists():
         allowed = CACHED_QUERY.get(name, ())
@@ -71,6 +86,7 @@ def _catalogue_key(request: HttpRequest, page: Page, *, query_string: str, versi
         "page",
         translation.get_language(),
         timezone.get_current_timezone_name(),
+        view_mode,
         query_string,
         page.number,
         version=version,
@@ -119,8 +135,11 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page_size = _page_size(request)
     # The rows are read only when the page is rendered (not when it comes from the cache).
     page = KnownCountPaginator(products, page_size, count=count).get_page(request.GET.get("page"))
+    view_mode, view_chosen = _view_mode(request)
     query = request.GET.copy()
     query.pop("page", None)
+    # The mode is remembered (or the default), so the page and sort links need not repeat it.
+    query.pop("view", None)
     query_string = query.urlencode()
     sort_query = query.copy()
     sort_query.pop("ordering", None)
@@ -133,6 +152,7 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "query_string": query_string,
         "sort_query": sort_query.urlencode(),
         "ordering": request.GET.get("ordering", ""),
+        "view_mode": view_mode,
         # Read only when the catalogue is rendered, not when it comes from the cache.
         "categories": SimpleLazyObject(selectors.categories),
         # Hundreds of options: rendered once per catalogue version when no company is chosen (the
@@ -142,8 +162,12 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         "catalogue_version": version,
         "catalogue_cache_seconds": selectors.CATALOGUE_CACHE_SECONDS,
     }
-    key = _catalogue_key(request, page, query_string=query_string, version=version) if count is not None else None
-    return render(
+    key = (
+        _catalogue_key(request, page, query_string=query_string, view_mode=view_mode, version=version)
+        if count is not None
+        else None
+    )
+    response = render(
         request,
         "shop/product_list.html",
         {
@@ -153,6 +177,16 @@ def product_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "for_you": reads.for_you,
         },
     )
+    if view_chosen:
+        response.set_cookie(
+            VIEW_COOKIE,
+            view_mode,
+            max_age=VIEW_COOKIE_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @login_required
@@ -166,7 +200,7 @@ def product_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         {
             **_shop_context(request),
             "product": product,
-            "price_stats": selectors.price_stats_30_days(product),
+            "price_history": selectors.price_history_30_days(product),
             "bought_together": selectors.bought_together(product_ids=[product.pk], exclude_ids=in_cart),
         },
     )

@@ -148,17 +148,59 @@ def test_a_product_has_the_contract_fields(user_api_client):
     assert item["category"] == {"id": category.pk, "name": "Kitchen", "slug": "kitchen"}
 
 
-def test_default_order_is_by_name_then_id_and_stable(user_api_client):
-    for name in ["Beta", "alpha", "Alpha", "Gamma"]:
-        ProductFactory(name=name)
+def test_default_order_is_by_name_ignoring_case_then_id_and_stable(user_api_client):
+    beta = ProductFactory(name="Beta")
+    lower_alpha = ProductFactory(name="alpha")
+    upper_alpha = ProductFactory(name="Alpha")
+    ProductFactory(name="Gamma")
     twin_a = ProductFactory(name="Delta")
-    twin_b = ProductFactory(name="Delta")
+    twin_b = ProductFactory(name="delta")
 
     results = user_api_client.get(PRODUCTS).json()["results"]
 
-    delta_ids = [item["id"] for item in results if item["name"] == "Delta"]
+    # Names equal but for case keep the order they were added in (the id), on every database.
+    assert [item["id"] for item in results[:2]] == [lower_alpha.pk, upper_alpha.pk]
+    assert results[2]["id"] == beta.pk
+    delta_ids = [item["id"] for item in results if item["name"].lower() == "delta"]
     assert delta_ids == [twin_a.pk, twin_b.pk]
-    assert [item["name"] for item in results] == sorted(item["name"] for item in results)
+    assert [item["name"] for item in results] == ["alpha", "Alpha", "Beta", "Delta", "delta", "Gamma"]
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("name", ["apple", "Banana", "cherry", "Date"]),
+        ("-name", ["Date", "cherry", "Banana", "apple"]),
+        ("", ["apple", "Banana", "cherry", "Date"]),
+    ],
+)
+def test_ordering_by_name_ignores_case(user_api_client, ordering, expected):
+    for name in ["cherry", "Date", "apple", "Banana"]:
+        ProductFactory(name=name)
+
+    results = user_api_client.get(PRODUCTS, {"ordering": ordering} if ordering else {}).json()["results"]
+
+    assert [item["name"] for item in results] == expected
+
+
+def test_ordering_by_name_ignoring_case_walks_deep_pages_without_gaps_or_overlap(user_api_client, monkeypatch):
+    # Pages from this offset on are read by their ids first (late row lookup): lower it to reach it.
+    monkeypatch.setattr("core.api.pagination.LATE_LOOKUP_OFFSET", 4)
+    names = ["apple", "Apple", "APPLE", "banana", "Banana", "cherry", "Cherry", "date", "Elder", "fig", "Grape"]
+    created = [ProductFactory(name=name) for name in names]
+    expected = [product.pk for product in sorted(created, key=lambda product: (product.name.lower(), product.pk))]
+
+    for ordering, wanted in (("name", expected), ("-name", None)):
+        seen = []
+        for number in (1, 2, 3):
+            body = user_api_client.get(PRODUCTS, {"ordering": ordering, "page_size": 4, "page": number}).json()
+            seen += [item["id"] for item in body["results"]]
+        if wanted is None:
+            # Descending by name, the id still ascending among equal names.
+            wanted = [
+                product.pk for product in sorted(created, key=lambda product: (product.name.lower(), -product.pk))
+            ][::-1]
+        assert seen == wanted
 
 
 def test_product_detail_shows_an_active_product(user_api_client):

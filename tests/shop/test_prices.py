@@ -222,8 +222,8 @@ def test_lowest_and_highest_price_of_the_last_30_days(client, user):
     dated_change(product, 3000, 1500, days_ago=45)  # before the window: 3000 does not count
     dated_change(product, 1500, 700, days_ago=20)  # 1500 was the price when the window opened
     dated_change(product, 700, 1000, days_ago=5)
-    stats = selectors.price_stats_30_days(product)
-    assert (stats.lowest, stats.highest) == (700, 1500)
+    history = selectors.price_history_30_days(product)
+    assert (history.lowest, history.highest) == (700, 1500)
     html = product_page(client, product)
     assert "Last 30 days: from 700 ₽ to 1,500 ₽" in html
 
