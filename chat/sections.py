@@ -10,4 +10,5 @@ SECTION = Section(
     _("Private group chats with attachments and live updates."),
     url_name="chat:list",
     stats="chat.selectors.home_stats",
+    badge="chat.badges.unread_messages",
 )

@@ -5,16 +5,15 @@ import re
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 
 from accounts.views import logout_view
-from core.views import public_media
+from core.views import admin_login, public_media
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Every login, the admin's included, goes through our login view so that lock-out, blocks,
     # the session cap and the audit trail apply to it.
-    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
+    path("admin/login/", admin_login),
     path("admin/logout/", logout_view),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
@@ -41,5 +40,6 @@ if settings.SERVE_PUBLIC_MEDIA:
     ]
 
 handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

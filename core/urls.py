@@ -6,4 +6,5 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("nav/badges/", views.nav_badges, name="nav-badges"),
 ]

@@ -10,4 +10,5 @@ SECTION = Section(
     _("Products from trusted brands, a cart, orders and recommendations."),
     url_name="shop:product-list",
     stats="shop.selectors.home_stats",
+    badge="shop.badges.cart_items",
 )

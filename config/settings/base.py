@@ -63,6 +63,7 @@ MIDDLEWARE = [
     # Notes when a signed-in browser was last used (the profile's Devices page).
     "accounts.middleware.DeviceActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes must come last so that it sees the outcome of every login view.
     "axes.middleware.AxesMiddleware",
@@ -210,6 +211,8 @@ SESSION_COOKIE_AGE = SESSION_REMEMBER_AGE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A form sent from an expired page or without cookies gets a page saying what to do, not Django's.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # --- django-axes: 5 failures for an account/IP pair lock that pair out for 15 minutes -------
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
