@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db.models.functions import Lower
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -12,6 +13,12 @@ from shop.services import price_adjustment_start
 from tests.factories import PASSWORD, CategoryFactory, OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def table_view(page, server_url):
+    """These journeys read the catalogue as a table (the cards: test_shop_storefront.py)."""
+    page.context.add_cookies([{"name": "shop_view", "value": "table", "url": server_url}])
 
 
 def amount(text: str) -> int:
@@ -108,7 +115,7 @@ def test_log_in_search_trending_add_two_products_check_out_and_see_the_order(
     # The catalogue: active products only, by name, 20 a page, with pagination.
     active = Product.objects.filter(is_active=True)
     expect(page.locator("#product-table tbody tr")).to_have_count(20)
-    assert shown_names(page) == list(active.order_by("name").values_list("name", flat=True)[:20])
+    assert shown_names(page) == list(active.order_by(Lower("name"), "id").values_list("name", flat=True)[:20])
     expect(page.locator("#product-table")).not_to_contain_text("Retired Wireless Laptop")
     expect(page.locator("#product-table")).not_to_contain_text("Hidden Headphones")
     pagination = page.locator("nav[aria-label=Pages]")
