@@ -77,7 +77,14 @@
 
     field.value.split(/[\s,;]+/).forEach(function (name) { if (name) { self.add({ username: name.replace(/^@/, "") }); } });
     box.addEventListener("click", function (event) { if (event.target === box) { input.focus(); } });
-    input.addEventListener("input", function () { self.search(); });
+    var pause = null;
+    input.addEventListener("input", function () {
+      // One search when typing pauses, not one per key; meanwhile the list keeps only what still
+      // matches, so Enter never picks a person the typed text has ruled out.
+      self.narrow();
+      clearTimeout(pause);
+      pause = setTimeout(function () { self.search(); }, 120);
+    });
     input.addEventListener("keydown", function (event) { self.onKey(event); });
     input.addEventListener("blur", function () {
       // Later than a click on an option, which picks it first.
@@ -164,6 +171,13 @@
         }).slice(0, 8));
       })
       .catch(function () { /* the typed name still goes with the form */ });
+  };
+
+  PeoplePicker.prototype.narrow = function () {
+    var query = this.input.value.trim().replace(/^@/, "").toLowerCase();
+    var left = this.options.filter(function (person) { return person.username.toLowerCase().indexOf(query) === 0; });
+    if (this.list.hidden || left.length === this.options.length) { return; }
+    if (left.length && query) { this.show(left); } else { this.close(); }
   };
 
   PeoplePicker.prototype.show = function (people) {

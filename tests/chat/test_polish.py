@@ -550,6 +550,8 @@ def test_the_scripts_messages_and_the_picker_are_in_russian(chat, bob):
     strings = json.loads(re.search(r'<script id="chat-strings" type="application/json">(.*?)</script>', html).group(1))
     assert strings["network"] == "Сообщение не отправлено: нет связи. Попробуйте ещё раз."
     assert 'data-empty-label="Никто не найден"' in form
+    assert "до 1 МБ на файл, 10 файлов в сообщении" in html
+    assert "Удалить сообщение?" in html
     assert Membership.objects.filter(chat=chat, user=bob).exists()
 
 
