@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_phone, validate_username
+from accounts.validators import validate_birth_date, validate_phone, validate_username
 
 BUNDLED_AVATARS = tuple(f"avatar-{number}.png" for number in range(1, 7))
 DEFAULT_AVATAR = "avatar-default.png"
@@ -51,7 +51,7 @@ class User(AbstractUser):
         blank=True,
         choices=[(name, name) for name in BUNDLED_AVATARS],
     )
-    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True, validators=[validate_birth_date])
     newsletter = models.BooleanField(_("newsletter"), default=False)
     email_confirmed_at = models.DateTimeField(_("email confirmed at"), null=True, blank=True)
     is_blocked = models.BooleanField(_("blocked"), default=False, db_index=True)

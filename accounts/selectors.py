@@ -15,12 +15,12 @@ def user_by_login(login: str) -> User | None:
     if not login:
         return None
     if "@" in login:
-        lookup = {"email__iexact": login}
-    elif PHONE_PATTERN.match(normalize_phone(login)):
-        lookup = {"phone": normalize_phone(login)}
-    else:
-        lookup = {"username": login}
-    return User.objects.filter(**lookup).first()
+        return User.objects.filter(email__iexact=login).first()
+    phone = normalize_phone(login)
+    if PHONE_PATTERN.match(phone):
+        # "89123456789" is a phone written with the trunk prefix, but may also be a digits-only username.
+        return User.objects.filter(phone=phone).first() or User.objects.filter(username=login).first()
+    return User.objects.filter(username=login).first()
 
 
 def user_search(*, query: str = "") -> QuerySet[User]:

@@ -1,7 +1,9 @@
 """Every write to accounts goes through these functions."""
 
+import copy
 import io
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +49,67 @@ DEFAULT_GROUP = "user"
 # --- Registration and email confirmation ---------------------------------------------------
 
 
+def _registration_candidate(
+    *, username: str, email: str, phone: str, last_name: str, first_name: str, middle_name: str
+) -> User:
+    return User(
+        username=username.strip(),
+        email=email.strip(),
+        phone=normalize_phone(phone),
+        last_name=last_name.strip(),
+        first_name=first_name.strip(),
+        middle_name=middle_name.strip(),
+        is_active=False,
+    )
+
+
+def _registration_errors(*, user: User, password: str, skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """Every problem of a would-be account at once (each field, each password rule)."""
+    errors: dict[str, list[str]] = {}
+    # The case-insensitive email constraint names no field: report it beside the email instead.
+    email_taken = "email" not in skip and bool(user.email) and User.objects.filter(email__iexact=user.email).exists()
+    if email_taken:
+        errors["email"] = [_("A user with that email already exists.")]
+    try:
+        user.full_clean(exclude=["password", *skip], validate_constraints=not email_taken)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if "password" not in skip:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            errors.setdefault("password", []).extend(error.messages)
+    return errors
+
+
+def user_registration_errors(
+    *,
+    username: str = "",
+    email: str = "",
+    phone: str = "",
+    last_name: str = "",
+    first_name: str = "",
+    middle_name: str = "",
+    password: str = "",
+    skip: Collection[str] = (),
+) -> dict[str, list[str]]:
+    """What ``user_register`` would refuse in this data, by field; nothing is written.
+
+    Forms and the API call it with the fields they could read, naming in ``skip`` those they
+    already refused themselves, so one submit reports every problem together.
+    """
+    user = _registration_candidate(
+        username=username,
+        email=email,
+        phone=phone,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+    )
+    return _registration_errors(user=user, password=password, skip=skip)
+
+
 def user_register(
     *,
     username: str,
@@ -59,29 +122,15 @@ def user_register(
     request: HttpRequest | None = None,
 ) -> User:
     """Create an inactive account in the ``user`` group and email it a confirmation code."""
-    user = User(
-        username=username.strip(),
-        email=email.strip(),
-        phone=normalize_phone(phone),
-        last_name=last_name.strip(),
-        first_name=first_name.strip(),
-        middle_name=middle_name.strip(),
-        is_active=False,
+    user = _registration_candidate(
+        username=username,
+        email=email,
+        phone=phone,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
     )
-    errors: dict[str, list[str]] = {}
-    # The case-insensitive email constraint names no field: report it beside the email instead.
-    email_taken = bool(user.email) and User.objects.filter(email__iexact=user.email).exists()
-    if email_taken:
-        errors["email"] = [_("A user with that email already exists.")]
-    try:
-        user.full_clean(exclude=["password"], validate_constraints=not email_taken)
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    try:
-        validate_password(password, user)
-    except ValidationError as error:
-        errors.setdefault("password", []).extend(error.messages)
+    errors = _registration_errors(user=user, password=password)
     if errors:
         raise ValidationError(errors)
     user.set_password(password)
@@ -267,7 +316,8 @@ def login_attempt(*, request: HttpRequest, login: str, password: str) -> User:
     login = (login or "").strip()
     if "@" in login:
         login = login.lower()
-    elif normalize_phone(login).startswith("+"):
+    elif login.startswith("+"):
+        # Other spellings of a phone ("8 912 ...") stay as typed: they may also be a digits-only username.
         login = normalize_phone(login)
     ip_address = client_ip(request)
     if settings.AXES_ENABLED and lockout.address_is_locked_out(ip_address):
@@ -472,28 +522,47 @@ def _tokens_revoke(*, user: User) -> None:
 PROFILE_FIELDS = ("last_name", "first_name", "middle_name", "phone", "birth_date", "newsletter")
 
 
-def user_profile_update(*, user: User, data: dict[str, Any], request: HttpRequest | None = None) -> User:
-    """Change the editable profile fields; validation errors change nothing."""
-    unknown = set(data) - set(PROFILE_FIELDS)
-    if unknown:
-        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+def _profile_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The submitted profile fields as stored (the phone normalised)."""
+    return {name: normalize_phone(value) if name == "phone" else value for name, value in data.items()}
+
+
+def user_profile_errors(*, user: User, data: dict[str, Any], skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """What ``user_profile_update`` would refuse in ``data``, by field; nothing is written.
+
+    Only the submitted fields are checked, minus those in ``skip`` (already refused by a form), so
+    one submit reports every problem together.
+    """
+    errors: dict[str, list[str]] = {
+        name: [_("This field cannot be changed here.")] for name in sorted(set(data) - set(PROFILE_FIELDS))
+    }
+    checked = {name: value for name, value in data.items() if name in PROFILE_FIELDS and name not in skip}
     for name in ("last_name", "first_name"):
-        if name in data and not str(data[name] or "").strip():
-            raise ValidationError({name: [_("This field is required.")]})
+        if name in checked and not str(checked[name] or "").strip():
+            errors[name] = [_("This field is required.")]
+    candidate = copy.copy(user)
+    for name, value in _profile_values(checked).items():
+        setattr(candidate, name, value)
+    try:
+        candidate.full_clean(exclude=[field.name for field in User._meta.fields if field.name not in checked])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    return errors
+
+
+def user_profile_update(*, user: User, data: dict[str, Any], request: HttpRequest | None = None) -> User:
+    """Change the editable profile fields; validation errors (all of them at once) change nothing."""
+    errors = user_profile_errors(user=user, data=data)
+    if errors:
+        raise ValidationError(errors)
     changed = []
-    for name, value in data.items():
-        if name == "phone":
-            value = normalize_phone(value)
+    for name, value in _profile_values(data).items():
         if getattr(user, name) != value:
             setattr(user, name, value)
             changed.append(name)
     if not changed:
         return user
-    try:
-        user.full_clean(exclude=["password", "avatar"])
-    except ValidationError:
-        user.refresh_from_db(fields=list(changed))
-        raise
     with transaction.atomic():
         user.save(update_fields=changed)
         audit_record(

@@ -1,17 +1,19 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import Resolver404, resolve, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import ratelimits, selectors, services
@@ -20,6 +22,7 @@ from accounts.forms import (
     ConfirmForm,
     DeleteAccountForm,
     LoginForm,
+    PasswordChangeForm,
     PasswordResetSetForm,
     ProfileForm,
     RegistrationForm,
@@ -28,7 +31,7 @@ from accounts.forms import (
 from accounts.models import BUNDLED_AVATARS, User, UserSession
 from accounts.types import AuthenticatedHttpRequest
 from core.forms import apply_errors
-from core.registry import profile_panels
+from core.registry import home_sections, profile_panels
 
 CODE_SENT_SESSION_KEY = "accounts_code_sent"
 
@@ -40,7 +43,9 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and ratelimits.form_rate_limit_hit(
         request=request, form="register", email=request.POST.get("email", "")
     ):
-        form.is_valid()  # bound fields keep what was typed
+        # Bound fields keep what was typed; the accounts are not consulted (no free probing).
+        form = RegistrationForm(request.POST, check_accounts=False)
+        form.is_valid()
         form.add_error(None, ratelimits.rate_limited_message())
         return render(request, "accounts/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
@@ -73,17 +78,32 @@ def confirm(request: HttpRequest) -> HttpResponse:
         form = ConfirmForm(request.POST)
         if form.is_valid():
             try:
-                services.email_confirmation_confirm(
+                user = services.email_confirmation_confirm(
                     email=form.cleaned_data["email"], code=form.cleaned_data["code"], request=request
                 )
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(request, _("Your email is confirmed. You can log in now."))
-                return redirect("accounts:login")
+                return _signed_in_after_confirmation(request, user)
     else:
         form = ConfirmForm(initial={"email": request.GET.get("email", "")})
     return _confirm_page(request, form)
+
+
+def _signed_in_after_confirmation(request: HttpRequest, user: User) -> HttpResponse:
+    """The code proved the mailbox: sign in here (as a login does: session cap, audit) and go home.
+
+    An account a manager blocked meanwhile is confirmed but not signed in; the login page says why.
+    """
+    if user.block_is_current:
+        messages.success(request, _("Your email is confirmed. You can log in now."))
+        return redirect("accounts:login")
+    request.session.pop(CODE_SENT_SESSION_KEY, None)
+    services.session_login(request=request, user=user)
+    messages.success(
+        request, _("Welcome to Agora, %(name)s! Your email is confirmed.") % {"name": user.first_name or user.username}
+    )
+    return redirect("core:home")
 
 
 def confirm_link(request: HttpRequest, uidb64: str, code: str) -> HttpResponse:
@@ -114,6 +134,33 @@ def resend(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('accounts:confirm')}?email={email}")
 
 
+# How the login page names the section a visitor was sent from (by Section.key); a section not
+# listed here is named by its title.
+LOGIN_REASONS = {
+    "shop": gettext_lazy("Log in to see the shop."),
+    "sites": gettext_lazy("Log in to see the site templates."),
+    "chat": gettext_lazy("Log in to see your chats."),
+    "crowdfunding": gettext_lazy("Log in to see the crowdfunding projects."),
+    "mailings": gettext_lazy("Log in to see your mailings."),
+    "blog": gettext_lazy("Log in to read the blog."),
+}
+
+
+def login_reason(next_url: str) -> str:
+    """Why the visitor was sent to log in, naming the section ``next_url`` (a safe local URL) belongs to."""
+    try:
+        namespace = resolve(urlsplit(next_url).path).namespace
+    except Resolver404:
+        namespace = ""
+    for section in home_sections():
+        if namespace and section.url_name and section.url_name.split(":")[0] == namespace:
+            reason = LOGIN_REASONS.get(section.key)
+            if reason is None:
+                return _("Log in to open the “%(section)s” section.") % {"section": section.title}
+            return str(reason)
+    return _("Log in to continue.")
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
@@ -132,7 +179,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             services.session_login(request=request, user=user, remember=form.cleaned_data["remember"])
             return redirect(next_url or "core:home")
-    return render(request, "accounts/login.html", {"form": form, "next": next_url, "blocked": blocked})
+    context = {"form": form, "next": next_url, "blocked": blocked, "reason": login_reason(next_url) if next_url else ""}
+    return render(request, "accounts/login.html", context)
 
 
 @require_POST
@@ -146,7 +194,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     initial = {name: getattr(user, name) for name in services.PROFILE_FIELDS}
-    form = ProfileForm(request.POST or None, initial=initial)
+    form = ProfileForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_profile_update(user=user, data=form.cleaned_data, request=request)
@@ -236,7 +284,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def delete_account(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_delete(user=request.user, password=form.cleaned_data["password"], request=request)

@@ -1,5 +1,7 @@
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt import serializers as jwt_serializers
@@ -10,7 +12,53 @@ from accounts import services
 from accounts.models import User, UserSession
 
 
-class RegisterSerializer(serializers.Serializer):
+def _readable_values(serializer: serializers.Serializer, data: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    """The submitted fields that passed their own checks, when others did not."""
+    values: dict[str, Any] = {}
+    if not isinstance(data, Mapping):
+        return values
+    for name, field in serializer.fields.items():
+        if field.read_only or name in errors or name not in data:
+            continue
+        try:
+            values[name] = field.run_validation(data[name])
+        except (serializers.ValidationError, DjangoValidationError):
+            continue
+    return values
+
+
+def _merged(errors: dict[str, Any], found: dict[str, list[str]]) -> dict[str, Any]:
+    for field, messages in found.items():
+        errors[field] = [*errors.get(field, []), *messages]
+    return errors
+
+
+class AllErrorsMixin:
+    """Every field's problems in one answer: the service also checks what the serializer could read.
+
+    DRF stops at the fields' own errors; ``service_errors(attrs, skip)`` adds what the service would
+    refuse among the fields that passed (``skip``: those that did not).
+    """
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        try:
+            attrs: dict[str, Any] = super().to_internal_value(data)  # type: ignore[misc]  # a Serializer's
+            errors: dict[str, Any] = {}
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            errors = dict(error.detail)
+            attrs = _readable_values(self, data, errors)  # type: ignore[arg-type]  # mixed into a Serializer
+        errors = _merged(errors, self.service_errors(attrs, skip=set(errors)))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def service_errors(self, attrs: dict[str, Any], *, skip: set[str]) -> dict[str, list[str]]:
+        raise NotImplementedError
+
+
+class RegisterSerializer(AllErrorsMixin, serializers.Serializer):
     username = serializers.CharField(max_length=30)
     email = serializers.EmailField()
     phone = serializers.CharField(max_length=30)
@@ -20,10 +68,12 @@ class RegisterSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False)
     password_confirm = serializers.CharField(write_only=True, trim_whitespace=False)
 
-    def validate(self, attrs: dict) -> dict:
-        if attrs["password"] != attrs["password_confirm"]:
-            raise serializers.ValidationError({"password_confirm": [_("The two passwords do not match.")]})
-        return attrs
+    def service_errors(self, attrs: dict[str, Any], *, skip: set[str]) -> dict[str, list[str]]:
+        fields = {name: value for name, value in attrs.items() if name != "password_confirm"}
+        found = services.user_registration_errors(**fields, skip=skip)
+        if attrs.get("password") and attrs.get("password_confirm") and attrs["password"] != attrs["password_confirm"]:
+            found["password_confirm"] = [str(_("The two passwords do not match."))]
+        return found
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -97,7 +147,7 @@ class UserPublicSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserMeSerializer(serializers.ModelSerializer):
+class UserMeSerializer(AllErrorsMixin, serializers.ModelSerializer):
     full_name = serializers.CharField(source="get_full_name", read_only=True)
     avatar_url = serializers.CharField(read_only=True)
     groups: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
@@ -125,3 +175,8 @@ class UserMeSerializer(serializers.ModelSerializer):
         # Validation of these lives in the service (phone normalisation, uniqueness); the raw
         # input may be longer than the stored "+7XXXXXXXXXX" ("+7 (912) 345-67-89").
         extra_kwargs = {"phone": {"validators": [], "max_length": 30}}
+
+    def service_errors(self, attrs: dict[str, Any], *, skip: set[str]) -> dict[str, list[str]]:
+        # Only PATCH /api/users/me/ writes through this serializer, always with the account as instance.
+        assert isinstance(self.instance, User)
+        return services.user_profile_errors(user=self.instance, data=attrs, skip=skip)

@@ -58,6 +58,10 @@ def test_password_validator_is_configured_for_every_password_path(settings):
         ("+7 (912) 345-67-89", "+79123456789"),
         ("+7-912-345-67-89", "+79123456789"),
         ("+79123456789", "+79123456789"),
+        ("8 (912) 345-67-89", "+79123456789"),
+        ("89123456789", "+79123456789"),
+        ("+7 912 345 67 89", "+79123456789"),
+        ("8-912-345-67-89", "+79123456789"),
     ],
 )
 def test_phone_input_is_normalised(raw, normalised):
@@ -65,7 +69,20 @@ def test_phone_input_is_normalised(raw, normalised):
     validate_phone(normalize_phone(raw))
 
 
-@pytest.mark.parametrize("phone", ["89123456789", "+7912345678", "+791234567890", "+8 912 345 67 89", "+7912345678a"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "79123456789",
+        "8912345678",
+        "891234567890",
+        "9 912 345 67 89",
+        "+89123456789",
+        "+7912345678",
+        "+791234567890",
+        "+8 912 345 67 89",
+        "+7912345678a",
+    ],
+)
 def test_phone_not_plus7_and_ten_digits_is_refused(phone):
     with pytest.raises(ValidationError):
         validate_phone(normalize_phone(phone))
