@@ -50,18 +50,31 @@ class MailingAdmin(OwnedDataAdmin):
     list_filter = ["status", "periodicity", "is_active"]
     search_fields = ["message__subject", "owner__username"]
     list_select_related = ["owner", "message"]
-    actions = ["disable"]
+    actions = ["disable", "resume"]
 
     def has_disable_permission(self, request: HttpRequest) -> bool:
         return is_manager(request.user)
 
-    @admin.action(description=_("Disable selected mailings"), permissions=["disable"])
+    def has_resume_permission(self, request: HttpRequest) -> bool:
+        return is_manager(request.user)
+
+    @admin.action(description=_("Stop (disable) selected mailings"), permissions=["disable"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Mailing]) -> None:
-        mailings = list(queryset.filter(is_active=True).select_related("owner"))
+        mailings = list(
+            queryset.filter(status__in=[Mailing.Status.CREATED, Mailing.Status.RUNNING]).select_related("owner")
+        )
         for mailing in mailings:
-            services.mailing_disable(mailing=mailing, actor=cast(User, request.user))
+            services.mailing_stop(mailing=mailing, actor=cast(User, request.user))
         count = len(mailings)
-        self.message_user(request, ngettext("%d mailing disabled.", "%d mailings disabled.", count) % count)
+        self.message_user(request, ngettext("%d mailing stopped.", "%d mailings stopped.", count) % count)
+
+    @admin.action(description=_("Resume selected stopped mailings"), permissions=["resume"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[Mailing]) -> None:
+        mailings = list(queryset.filter(status=Mailing.Status.STOPPED).select_related("owner"))
+        for mailing in mailings:
+            services.mailing_resume(mailing=mailing, actor=cast(User, request.user))
+        count = len(mailings)
+        self.message_user(request, ngettext("%d mailing resumed.", "%d mailings resumed.", count) % count)
 
 
 @admin.register(MailingRun)

@@ -61,6 +61,9 @@ class Mailing(TimeStampedModel):
     class Status(models.TextChoices):
         CREATED = "created", _("created")
         RUNNING = "running", _("running")
+        # Stopped by its owner or disabled by a manager: nothing is scheduled (``is_active`` is
+        # False too) until it is resumed.
+        STOPPED = "stopped", _("stopped")
         COMPLETED = "completed", _("completed")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailings")
@@ -104,6 +107,9 @@ class MailingRun(models.Model):
         # Every recipient has an outcome, but some deliveries were cut off by a crash: the owner
         # decides whether to send them again.
         FINISHED_WITH_UNKNOWN = "finished_with_unknown", _("finished, some deliveries unknown")
+        # The mailing was stopped while the run was sending: recipients not reached by then get
+        # no attempt and are not sent later.
+        STOPPED = "stopped", _("stopped before every recipient")
 
     mailing = models.ForeignKey(Mailing, on_delete=models.CASCADE, related_name="runs")
     scheduled_for = models.DateTimeField(_("scheduled for"))

@@ -1,5 +1,6 @@
 """Reads of mailings: owners see their own; managers see every mailing (read-only)."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
@@ -73,6 +74,13 @@ def mailings_visible_to(user: User) -> QuerySet[Mailing]:
     return mailings.order_by("-created_at", "-id")
 
 
+def mailing_if_editable(mailing: Mailing) -> QuerySet[Mailing]:
+    """The mailing, if nothing of it was sent yet: ``created``, or ``stopped`` without a run."""
+    return Mailing.objects.filter(
+        Q(status=Mailing.Status.CREATED) | Q(status=Mailing.Status.STOPPED, runs__isnull=True), pk=mailing.pk
+    )
+
+
 def mailing_for(user: User, mailing_id: int) -> Mailing:
     """A mailing the user may see (own, or any for managers); otherwise ``Mailing.DoesNotExist``."""
     return mailings_visible_to(user).get(pk=mailing_id)
@@ -139,6 +147,31 @@ def home_data() -> dict[str, int]:
             "clients": Client.objects.values(email_lower=Lower("email")).distinct().count(),
         }
         cache.set(HOME_CACHE_KEY, data, HOME_CACHE_SECONDS)
+    return data
+
+
+def home_user_key(user_id: int) -> str:
+    return f"mailings:home:user:{user_id}"
+
+
+def home_keys(owner_ids: Iterable[int]) -> list[str]:
+    """The cached home numbers a change of these owners' mailings or clients makes stale."""
+    return [HOME_CACHE_KEY, *(home_user_key(owner_id) for owner_id in owner_ids)]
+
+
+def home_user_data(user: User) -> dict[str, int]:
+    """The signed-in user's own numbers on the section's home: cached per user, cleared with
+    the platform totals whenever one of the user's mailings or clients changes."""
+    key = home_user_key(user.pk)
+    data: dict[str, int] | None = cache.get(key)
+    if data is None:
+        mailings = Mailing.objects.filter(owner=user)
+        data = {
+            "mailings": mailings.count(),
+            "active": mailings.filter(is_active=True, status=Mailing.Status.RUNNING).count(),
+            "clients": clients_of(user).values(email_lower=Lower("email")).distinct().count(),
+        }
+        cache.set(key, data, HOME_CACHE_SECONDS)
     return data
 
 

@@ -68,7 +68,7 @@ from core.emails import (
 )
 from core.services import audit_record
 from mailings.models import Attempt, Client, Mailing, MailingRun, Unsubscribe
-from mailings.selectors import HOME_CACHE_KEY
+from mailings.selectors import home_keys
 
 logger = logging.getLogger(__name__)
 
@@ -138,20 +138,37 @@ def unsubscribe_url(*, owner_id: int, email: str) -> str:
     return settings.SITE_URL + reverse("mailings:unsubscribe", args=[unsubscribe_token(owner_id=owner_id, email=email)])
 
 
-def unsubscribe(*, token: str) -> Unsubscribe:
-    """One click: the address receives nothing more from that owner. Idempotent."""
+def unsubscribe_token_read(token: str) -> tuple[int, str]:
+    """The owner and address a link was made for; ``BadSignature`` for a tampered link."""
     data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    existing = Unsubscribe.objects.filter(owner_id=data["owner"], email__iexact=data["email"]).first()
+    if not isinstance(data, dict) or not isinstance(data.get("owner"), int) or not isinstance(data.get("email"), str):
+        raise signing.BadSignature("Not an unsubscribe link of the mailings.")
+    return data["owner"], data["email"]
+
+
+def unsubscribe_find(token: str) -> tuple[str, bool]:
+    """The link's address and whether it is unsubscribed now (the page's GET: it changes nothing)."""
+    owner_id, email = unsubscribe_token_read(token)
+    if not get_user_model().objects.filter(pk=owner_id).exists():
+        raise signing.BadSignature("The sender of this link no longer exists.")
+    return email, Unsubscribe.objects.filter(owner_id=owner_id, email__iexact=email).exists()
+
+
+def unsubscribe(*, token: str) -> Unsubscribe:
+    """The confirm button (or the mail client's one-click POST): the address receives nothing more
+    from that owner. Idempotent."""
+    owner_id, email = unsubscribe_token_read(token)
+    existing = Unsubscribe.objects.filter(owner_id=owner_id, email__iexact=email).first()
     if existing is not None:
         return existing
-    if not get_user_model().objects.filter(pk=data["owner"]).exists():
+    if not get_user_model().objects.filter(pk=owner_id).exists():
         raise signing.BadSignature("The sender of this link no longer exists.")
     try:
         with transaction.atomic():
-            entry = Unsubscribe.objects.create(owner_id=data["owner"], email=data["email"])
-            audit_record(action="mailings.unsubscribed", target=entry, details={"owner": data["owner"]})
+            entry = Unsubscribe.objects.create(owner_id=owner_id, email=email)
+            audit_record(action="mailings.unsubscribed", target=entry, details={"owner": owner_id})
     except IntegrityError:  # a second click (or the mail client's POST) got there first
-        return Unsubscribe.objects.get(owner_id=data["owner"], email__iexact=data["email"])
+        return Unsubscribe.objects.get(owner_id=owner_id, email__iexact=email)
     return entry
 
 
@@ -419,7 +436,7 @@ class _LeaseLost(Exception):
     """Another sender took the run over (ours was silent longer than the lease)."""
 
 
-def _lease() -> timedelta:
+def lease_duration() -> timedelta:
     return timedelta(seconds=settings.MAILINGS_SENDER_LEASE_SECONDS)
 
 
@@ -433,14 +450,17 @@ def _lease_take(*, run_id: int, sender: str) -> bool:
     now = timezone.now()
     return bool(
         MailingRun.objects.filter(pk=run_id, status=MailingRun.Status.RUNNING)
-        .filter(Q(claimed_by="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - _lease()))
+        .filter(Q(claimed_by="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - lease_duration()))
         .update(claimed_by=sender, heartbeat_at=now)
     )
 
 
 def _run_status_settle(run_ids: list[int]) -> None:
     """A run that is over is ``finished`` only when none of its deliveries is unknown."""
-    over = MailingRun.objects.filter(pk__in=run_ids).exclude(status=MailingRun.Status.RUNNING)
+    # A stopped run keeps saying so, whatever its deliveries.
+    over = MailingRun.objects.filter(pk__in=run_ids).exclude(
+        status__in=[MailingRun.Status.RUNNING, MailingRun.Status.STOPPED]
+    )
     over.filter(attempts__status=Attempt.Status.UNKNOWN).update(status=MailingRun.Status.FINISHED_WITH_UNKNOWN)
     over.exclude(attempts__status=Attempt.Status.UNKNOWN).update(status=MailingRun.Status.FINISHED)
 
@@ -452,7 +472,7 @@ def stalled_attempts_recover(*, run_id: int | None = None, now: datetime | None 
     shorter than the lease, so an attempt this old in ``sending`` has nobody left to finish it.
     Whether the server got the email is unknown: it is shown, never re-sent by itself.
     """
-    expired = (now or timezone.now()) - _lease()
+    expired = (now or timezone.now()) - lease_duration()
     stalled = Attempt.objects.filter(status=Attempt.Status.SENDING, attempted_at__lt=expired)
     if run_id is not None:
         stalled = stalled.filter(run_id=run_id)
@@ -483,7 +503,8 @@ def stalled_attempts_recover(*, run_id: int | None = None, now: datetime | None 
 class _Opened(NamedTuple):
     """What opening a recipient's attempt found."""
 
-    leased: bool  # False: another sender took the run over, nothing was opened
+    leased: bool  # False: another sender took the run over, or the mailing was stopped; nothing was opened
+    stopped: bool  # the mailing was stopped (or deleted): the run ends here
     attempt_id: int | None  # None: not opened (another sender has this recipient, or the lease is lost)
     outcome_stored: bool  # the previous delivery's outcome was handled in the same commit
 
@@ -500,15 +521,20 @@ def _attempt_open(*, run: MailingRun, client: Client, status: str, sender: str, 
             attempt = Attempt.objects.create(
                 run=run, mailing_id=run.mailing_id, client=client, email=client.email, status=status
             )
-            # An attempt in "sending" is never younger than its sender's last sign of life.
-            renewed = MailingRun.objects.filter(pk=run.pk, claimed_by=sender).update(heartbeat_at=attempt.attempted_at)
+            # An attempt in "sending" is never younger than its sender's last sign of life. The
+            # lease holds only while the mailing is active: a stopped one sends to nobody more.
+            renewed = MailingRun.objects.filter(pk=run.pk, claimed_by=sender, mailing__is_active=True).update(
+                heartbeat_at=attempt.attempted_at
+            )
             if not renewed:
                 raise _LeaseLost
     except IntegrityError:
-        return _Opened(leased=True, attempt_id=None, outcome_stored=False)  # another worker has this recipient
+        return _Opened(leased=True, stopped=False, attempt_id=None, outcome_stored=False)  # another worker has it
     except _LeaseLost:
-        return _Opened(leased=False, attempt_id=None, outcome_stored=False)  # all of it rolled back
-    return _Opened(leased=True, attempt_id=attempt.pk, outcome_stored=True)
+        # All of it rolled back; the one case that costs a second query.
+        stopped = not Mailing.objects.filter(pk=run.mailing_id, is_active=True).exists()
+        return _Opened(leased=False, stopped=stopped, attempt_id=None, outcome_stored=False)
+    return _Opened(leased=True, stopped=False, attempt_id=attempt.pk, outcome_stored=True)
 
 
 # Table names only are formatted in; every value is a parameter.
@@ -520,9 +546,11 @@ _ATTEMPT_OPEN_SQL = (
         next_try_at = %(next_try_at)s
     WHERE id = %(outcome_id)s AND status = %(sending)s
     RETURNING id
+), active AS (
+    SELECT FROM {Mailing._meta.db_table} WHERE id = %(mailing_id)s AND is_active
 ), lease AS (
     UPDATE {MailingRun._meta.db_table} SET heartbeat_at = %(now)s
-    WHERE id = %(run_id)s AND claimed_by = %(sender)s
+    WHERE id = %(run_id)s AND claimed_by = %(sender)s AND EXISTS (SELECT FROM active)
     RETURNING id
 ), attempt AS (
     INSERT INTO {Attempt._meta.db_table}
@@ -531,7 +559,7 @@ _ATTEMPT_OPEN_SQL = (
     ON CONFLICT (run_id, client_id) DO NOTHING
     RETURNING id
 )
-SELECT EXISTS (SELECT FROM lease), (SELECT id FROM attempt), EXISTS (SELECT FROM outcome)
+SELECT EXISTS (SELECT FROM lease), (SELECT id FROM attempt), EXISTS (SELECT FROM outcome), EXISTS (SELECT FROM active)
 """
 )
 
@@ -572,12 +600,12 @@ def _attempt_open_statement(
         # Inside a caller's transaction (tests), a savepoint keeps a refusal from breaking it.
         with transaction.atomic() if database.in_atomic_block else nullcontext(), database.cursor() as cursor:
             cursor.execute(_ATTEMPT_OPEN_SQL, params)
-            leased, attempt_id, stored = cursor.fetchone()
+            leased, attempt_id, stored, active = cursor.fetchone()
     except IntegrityError:  # the client was deleted meanwhile: nothing of it was committed
-        return _Opened(leased=True, attempt_id=None, outcome_stored=False)
+        return _Opened(leased=True, stopped=False, attempt_id=None, outcome_stored=False)
     if outcome is not None and not stored:
         _late_outcome_log(outcome.attempt_id, outcome.response)
-    return _Opened(leased=leased, attempt_id=attempt_id, outcome_stored=outcome is not None)
+    return _Opened(leased=leased, stopped=not active, attempt_id=attempt_id, outcome_stored=outcome is not None)
 
 
 # --- Runs ----------------------------------------------------------------------------------
@@ -613,7 +641,7 @@ def claim_due_run(*, mailing_id: int, now: datetime, manual: bool = False) -> Ma
             mailing.status = Mailing.Status.COMPLETED if mailing.next_send_at is None else Mailing.Status.RUNNING
             mailing.save(update_fields=["next_send_at", "status", "updated_at"])
             # The section home counts running mailings.
-            transaction.on_commit(lambda: cache.delete(HOME_CACHE_KEY))
+            transaction.on_commit(lambda: cache.delete_many(home_keys([mailing.owner_id])))
         audit_record(action="mailings.run_started", actor=mailing.owner if manual else None, target=run)
     return run
 
@@ -651,6 +679,7 @@ def run_execute(*, run_id: int) -> MailingRun:
     conversation = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mailing-run-{run.pk}")
     started: Future[str | None] | None = None
     smtp = connection if isinstance(connection, SMTPEmailBackend) else None
+    stopped = False
     try:
         for client in clients:
             if client.pk in done:
@@ -671,6 +700,9 @@ def run_execute(*, run_id: int) -> MailingRun:
             if started is not None and smtp is not None and opened.attempt_id is None:
                 _delivery_drop(started, smtp)  # not ours to send
                 started = None
+            if opened.stopped:
+                stopped = True
+                break
             if not opened.leased:
                 logger.warning("Run %s was taken over by another sender; %s stops", run.pk, sender)
                 run.refresh_from_db()  # an outcome not stored yet is stored below
@@ -692,7 +724,13 @@ def run_execute(*, run_id: int) -> MailingRun:
         if outcome is not None:
             _record(**outcome._asdict())
         connection_close(connection)
-    if Attempt.objects.filter(run=run).count() >= len(clients):
+    if stopped:
+        # The mailing was stopped between two recipients: every attempt made is settled, the
+        # others were never started.
+        MailingRun.objects.filter(pk=run.pk, claimed_by=sender, status=MailingRun.Status.RUNNING).update(
+            status=MailingRun.Status.STOPPED, finished_at=timezone.now()
+        )
+    elif Attempt.objects.filter(run=run).count() >= len(clients):
         MailingRun.objects.filter(pk=run.pk, claimed_by=sender).update(
             status=MailingRun.Status.FINISHED, finished_at=timezone.now()
         )
@@ -769,7 +807,7 @@ def unknown_attempts_resend(*, run_id: int) -> int:
 
 def unfinished_runs_resume() -> int:
     """Runs whose sender died half-way (its lease expired) are executed again by this process."""
-    expired = timezone.now() - _lease()
+    expired = timezone.now() - lease_duration()
     resumed = 0
     stale_runs = (
         MailingRun.objects.filter(status=MailingRun.Status.RUNNING, mailing__is_active=True)
@@ -783,12 +821,14 @@ def unfinished_runs_resume() -> int:
 
 
 def expired_mailings_complete(*, now: datetime) -> int:
-    completed = Mailing.objects.filter(
+    ending = Mailing.objects.filter(
         Q(end_at__lt=now) | Q(next_send_at__isnull=True, status=Mailing.Status.RUNNING),
         status__in=[Mailing.Status.CREATED, Mailing.Status.RUNNING],
-    ).update(status=Mailing.Status.COMPLETED, next_send_at=None)
+    )
+    owner_ids = set(ending.values_list("owner_id", flat=True))
+    completed = ending.update(status=Mailing.Status.COMPLETED, next_send_at=None) if owner_ids else 0
     if completed:
-        cache.delete(HOME_CACHE_KEY)
+        cache.delete_many(home_keys(owner_ids))
     return completed
 
 

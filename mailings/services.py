@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
@@ -26,8 +26,8 @@ from core.permissions import is_manager
 from core.services import audit_record
 from core.timezones import validate_time_zone
 from mailings import sending
-from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
-from mailings.selectors import HOME_CACHE_KEY, clients_version_key
+from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage, Unsubscribe
+from mailings.selectors import clients_version_key, home_keys, mailing_if_editable
 from mailings.tasks import resend_unknown, retry_failed, send_run
 
 CSV_ERRORS_SHOWN = 20
@@ -44,8 +44,9 @@ MAILING_LAST_YEAR = 2999
 SUBJECT_MAX = cast(int, MailMessage._meta.get_field("subject").max_length)
 
 
-def home_cache_clear() -> None:
-    cache.delete(HOME_CACHE_KEY)
+def home_cache_clear(owner_id: int) -> None:
+    """The section home's cached numbers: the platform totals and the owner's own."""
+    cache.delete_many(home_keys([owner_id]))
 
 
 def _clients_version_bump(owner: User) -> None:
@@ -60,7 +61,7 @@ def _clients_version_bump(owner: User) -> None:
 
 
 def _changed(owner: User) -> None:
-    transaction.on_commit(home_cache_clear)
+    transaction.on_commit(lambda: home_cache_clear(owner.pk))
     transaction.on_commit(lambda: _clients_version_bump(owner))
 
 
@@ -407,8 +408,10 @@ def mailing_create(
             periodicity=periodicity,
             time_zone=time_zone,
             is_active=is_active,
+            # Created switched off, it is a stopped mailing (resumed like any other).
+            status=Mailing.Status.CREATED if is_active else Mailing.Status.STOPPED,
         )
-        mailing.next_send_at = sending.next_send_after(mailing, None)
+        mailing.next_send_at = sending.next_send_after(mailing, None) if is_active else None
         mailing.save()
         mailing.clients.set(clients)
         audit_record(action="mailings.created", actor=owner, target=mailing)
@@ -417,10 +420,13 @@ def mailing_create(
 
 
 def mailing_update(*, mailing: Mailing, actor: User, **fields: Any) -> Mailing:
-    """Owners edit a mailing only while it is ``created``."""
+    """Owners edit a mailing only before its first send: ``created``, or ``stopped`` with no run.
+
+    ``is_active`` switches it between those two statuses.
+    """
     if mailing.owner_id != actor.pk:
         raise PermissionDenied(_("Only the owner can edit a mailing."))
-    if mailing.status != Mailing.Status.CREATED:
+    if not mailing_if_editable(mailing).exists():
         raise ValidationError(_("A mailing can be edited only before its first send."))
     clients = list(fields.pop("clients", mailing.clients.all()))
     values = {
@@ -441,13 +447,16 @@ def mailing_update(*, mailing: Mailing, actor: User, **fields: Any) -> Mailing:
         raise ValidationError({"is_active": [_("A manager disabled this mailing; only a manager can undo that.")]})
     with transaction.atomic():
         # The scheduler may have claimed the first send since the check above: look again, locked.
-        if not Mailing.objects.select_for_update().filter(pk=mailing.pk, status=Mailing.Status.CREATED).exists():
+        if not mailing_if_editable(mailing).select_for_update(of=("self",)).exists():
             raise ValidationError(_("A mailing can be edited only before its first send."))
         for key, value in values.items():
             setattr(mailing, key, value)
         if mailing.is_active:
             mailing.disabled_by = None
-        mailing.next_send_at = sending.next_send_after(mailing, None)
+            mailing.status = Mailing.Status.CREATED
+            mailing.next_send_at = sending.next_send_after(mailing, None)
+        else:
+            mailing.status, mailing.next_send_at = Mailing.Status.STOPPED, None
         mailing.save()
         mailing.clients.set(clients)
         audit_record(action="mailings.updated", actor=actor, target=mailing)
@@ -469,13 +478,61 @@ def mailing_delete(*, mailing: Mailing, actor: User) -> None:
         _changed(owner)
 
 
-def mailing_disable(*, mailing: Mailing, actor: User) -> Mailing:
-    """The owner stops a mailing, or a manager disables anyone's."""
+def _check_can_stop(*, mailing: Mailing, actor: User) -> None:
     if mailing.owner_id != actor.pk and not is_manager(actor):
         raise PermissionDenied(_("Only the owner or a manager can stop a mailing."))
+
+
+def mailing_stop(*, mailing: Mailing, actor: User) -> Mailing:
+    """The owner stops a mailing, or a manager disables anyone's: status ``stopped``, nothing scheduled.
+
+    A run being sent ends at its next recipient (the sender checks before each one); a run
+    nobody is sending (queued, or its sender died) is ended here, so resuming the mailing later
+    does not finish an old slot.
+    """
+    _check_can_stop(mailing=mailing, actor=actor)
     with transaction.atomic():
-        Mailing.objects.filter(pk=mailing.pk).update(is_active=False, disabled_by=actor, updated_at=timezone.now())
-        audit_record(action="mailings.disabled", actor=actor, target=mailing)
+        current = Mailing.objects.select_for_update().get(pk=mailing.pk)
+        if current.status == Mailing.Status.COMPLETED:
+            raise ValidationError(_("This mailing is completed: there is nothing to stop."))
+        if current.status == Mailing.Status.STOPPED:
+            mailing.refresh_from_db()
+            return mailing  # a second click changes nothing
+        now = timezone.now()
+        Mailing.objects.filter(pk=mailing.pk).update(
+            status=Mailing.Status.STOPPED, is_active=False, disabled_by=actor, next_send_at=None, updated_at=now
+        )
+        MailingRun.objects.filter(mailing=mailing, status=MailingRun.Status.RUNNING).filter(
+            Q(claimed_by="") | Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=now - sending.lease_duration())
+        ).update(status=MailingRun.Status.STOPPED, finished_at=now)
+        audit_record(action="mailings.stopped", actor=actor, target=mailing, details={"was": current.status})
+        _changed(mailing.owner)
+    mailing.refresh_from_db()
+    return mailing
+
+
+def mailing_resume(*, mailing: Mailing, actor: User) -> Mailing:
+    """Undo ``mailing_stop``: back to ``created`` (nothing sent yet) or ``running``, the next send
+    time computed from now (slots missed while stopped are not sent); ``completed`` when no send
+    time is left before the end. A mailing a manager disabled is resumed only by a manager."""
+    _check_can_stop(mailing=mailing, actor=actor)
+    with transaction.atomic():
+        current = Mailing.objects.select_for_update().get(pk=mailing.pk)
+        if current.status != Mailing.Status.STOPPED:
+            raise ValidationError(_("Only a stopped mailing can be resumed."))
+        if not is_manager(actor) and current.disabled_by_id not in (None, actor.pk):
+            raise ValidationError(_("A manager disabled this mailing; only a manager can undo that."))
+        next_send_at = sending.next_send_after(current, timezone.now())
+        if next_send_at is None:
+            status = Mailing.Status.COMPLETED
+        elif current.runs.exists():
+            status = Mailing.Status.RUNNING
+        else:
+            status = Mailing.Status.CREATED
+        Mailing.objects.filter(pk=mailing.pk).update(
+            status=status, is_active=True, disabled_by=None, next_send_at=next_send_at, updated_at=timezone.now()
+        )
+        audit_record(action="mailings.resumed", actor=actor, target=mailing, details={"status": status})
         _changed(mailing.owner)
     mailing.refresh_from_db()
     return mailing
@@ -541,6 +598,24 @@ def run_retry_unknown(*, run: MailingRun, actor: User) -> int:
             )
             transaction.on_commit(lambda: resend_unknown.delay(run.pk))
     return count
+
+
+# --- Unsubscribing (the confirm itself is ``sending.unsubscribe``) ----------------------------
+
+
+def unsubscribe_undo(*, token: str) -> bool:
+    """The undo on the unsubscribe page: the address receives the owner's mailings again.
+
+    The same signed token authorises it. Idempotent: True only when an unsubscribe was removed.
+    """
+    owner_id, email = sending.unsubscribe_token_read(token)
+    with transaction.atomic():
+        entry = Unsubscribe.objects.select_for_update().filter(owner_id=owner_id, email__iexact=email).first()
+        if entry is None:
+            return False
+        audit_record(action="mailings.resubscribed", target=entry, details={"owner": owner_id})
+        entry.delete()
+    return True
 
 
 # --- Managers: blocking users --------------------------------------------------------------

@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.mailing_edit, name="mailing-edit"),
     path("<int:pk>/delete/", views.mailing_delete, name="mailing-delete"),
     path("<int:pk>/stop/", views.mailing_stop, name="mailing-stop"),
+    path("<int:pk>/resume/", views.mailing_resume, name="mailing-resume"),
     path("<int:pk>/send-now/", views.mailing_send_now, name="mailing-send-now"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress/", views.run_progress, name="run-progress"),

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +20,7 @@ from accounts.models import User
 from accounts.types import AuthenticatedHttpRequest
 from core.forms import apply_errors
 from core.permissions import is_manager
+from core.unsubscribe import UnsubscribeFlow, UnsubscribeTexts, unsubscribe_page
 from mailings import selectors, sending, services
 from mailings.forms import ClientForm, ClientImportForm, MailingForm, MailMessageForm, UserBlockForm, UserSearchForm
 from mailings.models import Client, Mailing, MailingRun, MailMessage
@@ -34,9 +34,17 @@ def _render(request: HttpRequest, template: str, context: dict, **kwargs) -> Htt
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The section's front page: cached numbers and three random published articles."""
+    """The section's front page: the visitor's own numbers (managers also the platform's), cached,
+    and three random published articles."""
+    user = request.user if isinstance(request.user, User) else None
     return render(
-        request, "mailings/home.html", {"stats": selectors.home_data(), "articles": selectors.random_articles()}
+        request,
+        "mailings/home.html",
+        {
+            "own": selectors.home_user_data(user) if user else None,
+            "platform": selectors.home_data() if user and is_manager(user) else None,
+            "articles": selectors.random_articles(),
+        },
     )
 
 
@@ -99,15 +107,23 @@ def client_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect("mailings:clients")
 
 
+def _import_refused(request: AuthenticatedHttpRequest, form: ClientImportForm, problems: list[str]) -> HttpResponse:
+    """The clients page again with one alert for the whole file (its first bad lines, then how many more)."""
+    page = selectors.client_page(request.user, 1, per_page=PAGE_SIZE)
+    return _render(
+        request,
+        "mailings/client_list.html",
+        {"page": page, "import_form": form, "import_errors": problems},
+        status=400,
+    )
+
+
 @login_required
 @require_POST
 def client_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ClientImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect("mailings:clients")
+        return _import_refused(request, form, [str(error) for errors in form.errors.values() for error in errors])
     try:
         result = services.clients_import_csv(
             owner=request.user,
@@ -115,11 +131,7 @@ def client_import(request: AuthenticatedHttpRequest) -> HttpResponse:
             update_existing=form.cleaned_data["update_existing"],
         )
     except ValidationError as error:
-        if len(error.messages) > 1:
-            messages.error(request, _("Nothing was imported: correct these lines and import the file again."))
-        for problem in error.messages:
-            messages.error(request, problem)
-        return redirect("mailings:clients")
+        return _import_refused(request, form, error.messages)
     messages.success(
         request,
         ngettext("%(count)s client imported.", "%(count)s clients imported.", result.created)
@@ -147,7 +159,10 @@ def client_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def client_export(request: AuthenticatedHttpRequest) -> HttpResponse:
-    response = HttpResponse(services.clients_export_csv(owner=request.user), content_type="text/csv; charset=utf-8")
+    # The byte order mark makes spreadsheet programs (Excel) read the file as UTF-8: Cyrillic shows.
+    response = HttpResponse(
+        "\ufeff" + services.clients_export_csv(owner=request.user), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="clients.csv"'
     return response
 
@@ -226,7 +241,7 @@ def _local(value, zone: str):
 @login_required
 def mailing_edit(request: AuthenticatedHttpRequest, pk: int | None = None) -> HttpResponse:
     mailing = _own_mailing(request, pk) if pk else None
-    if mailing and mailing.status != Mailing.Status.CREATED:
+    if mailing and not selectors.mailing_if_editable(mailing).exists():
         messages.error(request, _("A mailing can be edited only before its first send."))
         return redirect("mailings:mailing", pk=mailing.pk)
     initial = None
@@ -290,6 +305,10 @@ def mailing_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "stats": selectors.mailing_stats(mailing),
             "is_owner": mailing.owner_id == request.user.pk,
             "can_stop": mailing.owner_id == request.user.pk or is_manager(request.user),
+            "can_edit": mailing.owner_id == request.user.pk and selectors.mailing_if_editable(mailing).exists(),
+            # A mailing a manager disabled is resumed only by a manager (``services.mailing_resume``).
+            "can_resume": mailing.status == Mailing.Status.STOPPED
+            and (is_manager(request.user) or mailing.disabled_by_id in (None, request.user.pk)),
         },
     )
 
@@ -322,7 +341,7 @@ def mailing_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def mailing_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def stop(mailing: Mailing) -> None:
-        services.mailing_disable(mailing=mailing, actor=request.user)
+        services.mailing_stop(mailing=mailing, actor=request.user)
         messages.info(request, _("The mailing is stopped."))
 
     return _action(request, _visible_mailing(request, pk), stop)
@@ -330,14 +349,36 @@ def mailing_stop(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def mailing_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    def resume(mailing: Mailing) -> None:
+        mailing = services.mailing_resume(mailing=mailing, actor=request.user)
+        if mailing.status == Mailing.Status.COMPLETED:
+            messages.info(request, _("No send time is left before the end: the mailing is completed."))
+        else:
+            messages.success(request, _("The mailing is resumed."))
+
+    return _action(request, _visible_mailing(request, pk), resume)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def mailing_send_now(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (how many clients get the email now); the confirm button POSTs."""
+    # Sending is the owner's decision: a manager sees someone else's mailing but cannot send it.
+    mailing = _own_mailing(request, pk)
+    if request.method == "GET":
+        return _render(
+            request,
+            "mailings/send_now_confirm.html",
+            {"mailing": mailing, "client_count": mailing.clients.count()},
+        )
+
     def send(mailing: Mailing) -> HttpResponse:
         run = services.mailing_send_now(mailing=mailing, actor=request.user)
         messages.success(request, _("Sending has started."))
         return redirect("mailings:run", pk=run.pk)
 
-    # Sending is the owner's decision: a manager sees someone else's mailing but cannot send it.
-    return _action(request, _own_mailing(request, pk), send)
+    return _action(request, mailing, send)
 
 
 def _visible_run(request: AuthenticatedHttpRequest, pk: int) -> MailingRun:
@@ -409,15 +450,27 @@ def run_retry_unknown(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     return redirect("mailings:run", pk=run.pk)
 
 
-@csrf_exempt  # RFC 8058 one-click: mail clients POST without a CSRF token; the signed token authorises.
-@require_http_methods(["GET", "POST"])
+@csrf_exempt  # RFC 8058 one-click only: ``unsubscribe_page`` checks the CSRF token of every other POST.
+@require_http_methods(["GET", "HEAD", "POST"])  # HEAD: link checkers, which change nothing either
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in every mailing: one click (or the mail client's one-click POST) unsubscribes."""
-    try:
-        entry = sending.unsubscribe(token=token)
-    except signing.BadSignature:
-        return render(request, "mailings/unsubscribe.html", {"invalid": True}, status=400)
-    return render(request, "mailings/unsubscribe.html", {"email": entry.email})
+    """The link in every mailing: a page that asks (GET changes nothing), unsubscribes on the
+    confirm button, and offers an undo; the mail client's one-click POST unsubscribes at once."""
+    return unsubscribe_page(
+        request,
+        token=token,
+        flow=UnsubscribeFlow(
+            find=sending.unsubscribe_find,
+            unsubscribe=lambda token: sending.unsubscribe(token=token),
+            resubscribe=lambda token: services.unsubscribe_undo(token=token),
+            texts=UnsubscribeTexts(
+                question=_("Receive no more emails from this sender?"),
+                done=_("You are unsubscribed"),
+                done_detail=_("%(email)s will receive no more emails from this sender."),
+                undone=_("You are subscribed again"),
+                undone_detail=_("%(email)s will receive this sender's emails again."),
+            ),
+        ),
+    )
 
 
 # --- Managers: users -----------------------------------------------------------------------

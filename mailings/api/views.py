@@ -167,10 +167,10 @@ class MailingViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """My mailings, newest first; managers see everyone's (read-only, but they may disable any).
+    """My mailings, newest first; managers see everyone's (read-only, but they may stop any).
 
-    The owner edits a mailing only while it is ``created`` and cannot delete a ``running`` one
-    (``disable`` stops it).
+    The owner edits a mailing only before its first send and cannot delete a ``running`` one
+    (``stop`` it first; a stopped one can be resumed or deleted).
     """
 
     serializer_class = MailingSerializer
@@ -230,9 +230,24 @@ class MailingViewSet(
 
     @extend_schema(request=None, responses={200: MailingSerializer}, summary="Stop the mailing (owner or manager)")
     @action(detail=True, methods=["post"])
+    def stop(self, request: Request, pk: str) -> Response:
+        """Status ``stopped``: nothing more is scheduled or retried; a run being sent ends before
+        its next recipient. Stopping a stopped mailing changes nothing; a completed one is refused."""
+        mailing = services.mailing_stop(mailing=self.get_object(), actor=account_of(request))
+        return Response(self.get_serializer(self._fresh(mailing)).data)
+
+    @extend_schema(request=None, responses={200: MailingSerializer}, summary="Disable the mailing (the same as stop)")
+    @action(detail=True, methods=["post"])
     def disable(self, request: Request, pk: str) -> Response:
-        """Stop the mailing: nothing more is sent, failed deliveries are not retried."""
-        mailing = services.mailing_disable(mailing=self.get_object(), actor=account_of(request))
+        """The managers' name for ``stop``, kept for existing clients of the API."""
+        return MailingViewSet.stop(self, request, pk)
+
+    @extend_schema(request=None, responses={200: MailingSerializer}, summary="Resume a stopped mailing")
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        """Back to ``created`` or ``running`` with the next send time computed from now (``completed``
+        when none is left); a mailing a manager disabled is resumed only by a manager."""
+        mailing = services.mailing_resume(mailing=self.get_object(), actor=account_of(request))
         return Response(self.get_serializer(self._fresh(mailing)).data)
 
     @extend_schema(

@@ -13,7 +13,7 @@ from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-def
 from django.urls import reverse
 from django.utils import timezone
 
-from mailings import services
+from mailings import selectors, services
 from mailings.models import Attempt, Client, Mailing, MailingRun, MailMessage
 from tests.blog.factories import ArticleFactory
 from tests.factories import UserFactory
@@ -153,12 +153,12 @@ def test_client_form_shows_errors_beside_the_fields(owner_client, user):
 def test_csv_import_page_refuses_a_non_utf8_file(owner_client):
     upload = SimpleUploadedFile("clients.csv", "ivan@example.org,Иван\n".encode("cp1251"), content_type="text/csv")
 
-    response = owner_client.post(reverse("mailings:client-import"), {"file": upload}, follow=True)
+    response = owner_client.post(reverse("mailings:client-import"), {"file": upload})
 
-    assert texts(response) == ["The file must be UTF-8 encoded CSV."]
+    assert response.context["import_errors"] == ["The file must be UTF-8 encoded CSV."]
     assert not Client.objects.exists()
-    response = owner_client.post(reverse("mailings:client-import"), {}, follow=True)
-    assert texts(response) == ["Choose a CSV file."]
+    response = owner_client.post(reverse("mailings:client-import"), {})
+    assert response.context["import_errors"] == ["Choose a CSV file."]
 
 
 def test_csv_export_downloads_the_owners_clients(owner_client, user, other_user):
@@ -169,7 +169,24 @@ def test_csv_export_downloads_the_owners_clients(owner_client, user, other_user)
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="clients.csv"'
-    assert response.content.decode().splitlines() == ["email,full_name,comment", "ann@example.org,Ann,"]
+    assert response.content.decode("utf-8-sig").splitlines() == ["email,full_name,comment", "ann@example.org,Ann,"]
+
+
+def test_csv_export_starts_with_a_byte_order_mark_and_reads_back_with_cyrillic(owner_client, user, other_user):
+    ClientFactory(owner=user, email="ivan@example.org", full_name="Иван Петров")
+
+    exported = owner_client.get(reverse("mailings:client-export")).content
+
+    # Excel reads a CSV as UTF-8 (Cyrillic shown) only with the byte order mark first.
+    assert exported.startswith(b"\xef\xbb\xbf")
+    assert exported[3:].decode().splitlines()[1] == "ivan@example.org,Иван Петров,"
+    upload = SimpleUploadedFile("clients.csv", exported, content_type="text/csv")
+    other = Client(owner=other_user)
+    other_client_page = owner_client
+    other_client_page.force_login(other_user)
+    other_client_page.post(reverse("mailings:client-import"), {"file": upload})
+    other = Client.objects.get(owner=other_user)
+    assert (other.email, other.full_name) == ("ivan@example.org", "Иван Петров")
 
 
 def test_client_list_is_cached_per_owner_and_refreshed_on_change(
@@ -357,9 +374,10 @@ def test_a_running_mailing_is_not_deleted_but_stopped(owner_client, user):
     assert texts(response) == ["The mailing is stopped."]
 
     mailing.refresh_from_db()
-    assert (mailing.is_active, mailing.disabled_by) == (False, user)
-    assert b'id="mailing-stopped"' in response.content
+    assert (mailing.status, mailing.is_active, mailing.disabled_by) == (Mailing.Status.STOPPED, False, user)
+    assert b'id="mailing-status">Stopped<' in response.content
     assert b'id="send-now"' not in response.content
+    assert b'id="resume-mailing"' in response.content and b'id="delete-mailing"' in response.content
 
 
 def test_a_stopped_completed_mailing_is_deleted(owner_client, user):
@@ -538,7 +556,7 @@ def test_managers_cannot_edit_or_delete_other_peoples_things(manager_client, use
 
 def test_an_owner_cannot_reenable_what_a_manager_disabled(owner_client, user, manager):
     mailing = MailingFactory(owner=user, recipients=1)
-    services.mailing_disable(mailing=mailing, actor=manager)
+    services.mailing_stop(mailing=mailing, actor=manager)
 
     response = owner_client.post(
         reverse("mailings:mailing-edit", args=[mailing.pk]), mailing_form(user, is_active="on")
@@ -614,11 +632,39 @@ def test_block_without_a_reason_or_with_a_past_end_changes_nothing(manager_clien
 # --- The section home ------------------------------------------------------------------------
 
 
-def test_home_shows_the_numbers_and_three_random_published_articles(client, user, other_user):
+def _home_numbers(content: str, prefix: str) -> list[str] | None:
+    if f'id="{prefix}-mailings">' not in content:
+        return None
+    return [content.split(f'id="{prefix}-{name}">')[1].split("<")[0] for name in ("mailings", "active", "clients")]
+
+
+def test_home_shows_the_users_own_numbers_and_the_platform_totals_only_to_managers(client, user, other_user, manager):
     ClientFactory(owner=user, email="same@example.org")
+    ClientFactory(owner=user, email="other@example.org")
     ClientFactory(owner=other_user, email="Same@Example.org")
     MailingFactory(owner=user, status=Mailing.Status.RUNNING)
     MailingFactory(owner=user, status=Mailing.Status.CREATED)
+    MailingFactory(owner=other_user, status=Mailing.Status.RUNNING)
+
+    anonymous = client.get(reverse("mailings:home")).content.decode()
+    client.force_login(user)
+    mine = client.get(reverse("mailings:home")).content.decode()
+    client.force_login(other_user)
+    theirs = client.get(reverse("mailings:home")).content.decode()
+    client.force_login(manager)
+    managers = client.get(reverse("mailings:home")).content.decode()
+
+    assert _home_numbers(anonymous, "stat") is None and _home_numbers(anonymous, "platform") is None
+    assert _home_numbers(mine, "stat") == ["2", "1", "2"]
+    assert _home_numbers(mine, "platform") is None
+    assert _home_numbers(theirs, "stat") == ["1", "1", "1"]
+    assert _home_numbers(managers, "stat") == ["0", "0", "0"]
+    # Unique clients across owners: same@example.org counts once.
+    assert _home_numbers(managers, "platform") == ["3", "2", "2"]
+    assert "Whole platform (managers only)" in managers
+
+
+def test_home_shows_three_random_published_articles(client):
     published = ArticleFactory.create_batch(5)
     draft = ArticleFactory(draft=True)
 
@@ -626,9 +672,6 @@ def test_home_shows_the_numbers_and_three_random_published_articles(client, user
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert 'id="stat-mailings">2<' in content
-    assert 'id="stat-active">1<' in content
-    assert 'id="stat-clients">1<' in content
     articles = response.context["articles"]
     assert len(articles) == 3 and set(articles) <= set(published)
     assert draft.title not in content
@@ -660,12 +703,11 @@ def test_home_is_cached_invalidated_on_change_and_emptied_by_clear_cache(
     assert numbers() == ["2", "0", "3"]
 
 
-def test_home_without_articles_shows_the_numbers_only(client):
+def test_home_without_articles_shows_no_article_list(client):
     response = client.get(reverse("mailings:home"))
 
     assert response.context["articles"] == []
     assert b'id="home-articles"' not in response.content
-    assert cache.get(services.HOME_CACHE_KEY) == {"mailings": 0, "active": 0, "clients": 0}
 
 
 # --- Query counts ----------------------------------------------------------------------------

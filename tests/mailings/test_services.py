@@ -150,14 +150,14 @@ def test_only_the_owner_edits_a_mailing_and_only_while_created(user, manager):
 
 def test_owner_cannot_reactivate_a_mailing_a_manager_disabled(user, manager):
     mailing = MailingFactory(owner=user, recipients=1)
-    services.mailing_disable(mailing=mailing, actor=manager)
+    services.mailing_stop(mailing=mailing, actor=manager)
 
     with pytest.raises(ValidationError) as error:
         services.mailing_update(mailing=mailing, actor=user, is_active=True)
     assert "is_active" in error.value.message_dict
 
     own = MailingFactory(owner=user, recipients=1)
-    services.mailing_disable(mailing=own, actor=user)
+    services.mailing_stop(mailing=own, actor=user)
     services.mailing_update(mailing=own, actor=user, is_active=True)
     own.refresh_from_db()
     assert (own.is_active, own.disabled_by) == (True, None)
@@ -171,8 +171,8 @@ def test_a_running_mailing_cannot_be_deleted_but_can_be_stopped(user, other_user
     with pytest.raises(PermissionDenied):
         services.mailing_delete(mailing=mailing, actor=other_user)
     with pytest.raises(PermissionDenied):
-        services.mailing_disable(mailing=mailing, actor=other_user)
-    services.mailing_disable(mailing=mailing, actor=user)
+        services.mailing_stop(mailing=mailing, actor=other_user)
+    services.mailing_stop(mailing=mailing, actor=user)
 
     mailing.refresh_from_db()
     assert (mailing.is_active, mailing.disabled_by) == (False, user)
@@ -185,7 +185,7 @@ def test_a_running_mailing_cannot_be_deleted_but_can_be_stopped(user, other_user
 def test_a_manager_disables_anyones_mailing(user, manager):
     mailing = MailingFactory(owner=user, status=Mailing.Status.RUNNING)
 
-    services.mailing_disable(mailing=mailing, actor=manager)
+    services.mailing_stop(mailing=mailing, actor=manager)
 
     mailing.refresh_from_db()
     assert (mailing.is_active, mailing.disabled_by) == (False, manager)
@@ -309,20 +309,20 @@ def test_home_numbers_are_cached_and_cleared_when_they_change(
     assert selectors.home_data()["clients"] == 2
 
     mailing = MailingFactory(owner=user, status=Mailing.Status.RUNNING)
-    cache.delete(services.HOME_CACHE_KEY)
+    cache.delete(selectors.HOME_CACHE_KEY)
     assert selectors.home_data()["active"] == 1
     with django_capture_on_commit_callbacks(execute=True):
-        services.mailing_disable(mailing=mailing, actor=user)
+        services.mailing_stop(mailing=mailing, actor=user)
     assert selectors.home_data()["active"] == 0
 
 
 def test_clear_cache_command_empties_the_home_cache(user):
     selectors.home_data()
-    assert cache.get(services.HOME_CACHE_KEY) is not None
+    assert cache.get(selectors.HOME_CACHE_KEY) is not None
 
     call_command("clear_cache", stdout=StringIO())
 
-    assert cache.get(services.HOME_CACHE_KEY) is None
+    assert cache.get(selectors.HOME_CACHE_KEY) is None
 
 
 def test_client_pages_are_cached_per_owner_until_one_of_their_clients_changes(
