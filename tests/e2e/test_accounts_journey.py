@@ -74,10 +74,15 @@ def test_register_confirm_login_by_phone_edit_profile_avatar_and_log_out(
 
     page.locator("#id_code").fill(code)
     page.locator("#confirm-form button[type=submit]").click()
-    expect(page).to_have_url(f"{server_url}/accounts/login/")
-    expect(page.locator(".alert-success")).to_contain_text("Your email is confirmed")
+    # The code signs the new user in and takes them home.
+    expect(page).to_have_url(f"{server_url}/")
+    expect(page.locator(".alert-success")).to_contain_text("Welcome to Agora, Maria! Your email is confirmed.")
+    expect(page.locator("#nav-user")).to_contain_text("Petrova Maria")
+    page.locator("#nav-logout").click()
+    expect(page.locator("#nav-user")).to_have_count(0)
 
     # Log in by phone, written differently from the registration.
+    page.goto(f"{server_url}/accounts/login/")
     page.locator("#id_login").fill("+7 912 555 12 34")
     page.locator("#id_password").fill(NEW_PASSWORD)
     shot("04-login-by-phone")
@@ -146,7 +151,7 @@ def test_registration_errors_are_shown_beside_the_fields_and_nothing_is_created(
         ]
     )
     expect(page.locator("#id_phone")).to_have_class(re.compile(r"\bis-invalid\b"))
-    expect(feedback_of(page, "phone")).to_contain_text("Enter the phone as +7 followed by 10 digits")
+    expect(feedback_of(page, "phone")).to_contain_text("Enter the phone as +7 or 8 followed by 10 digits")
     expect(page.locator("#id_username")).not_to_have_class(re.compile(r"\bis-invalid\b"))
     expect(page.locator("#id_username")).to_have_value("maria.petrova")
     expect(page.locator("#id_password")).to_have_value("")
