@@ -675,7 +675,8 @@ def newsletter_delivery_resend_claim(*, delivery: NewsletterDelivery, subscribed
 
 
 def newsletter_unsubscribe(*, user: User, request: HttpRequest | None = None) -> bool:
-    """Turn the newsletter off (the one-click link). Idempotent: True only when it was on."""
+    """Turn the newsletter off (the unsubscribe page's button, or the mail client's one-click POST).
+    Idempotent: True only when it was on."""
     with transaction.atomic():
         changed = User.objects.filter(pk=user.pk, newsletter=True).update(newsletter=False)
         if changed:
@@ -684,9 +685,26 @@ def newsletter_unsubscribe(*, user: User, request: HttpRequest | None = None) ->
                 actor=user,
                 target=user,
                 request=request,
-                details={"via": "one-click link"},
+                details={"via": "unsubscribe link"},
             )
     user.newsletter = False
+    return bool(changed)
+
+
+def newsletter_resubscribe(*, user: User, request: HttpRequest | None = None) -> bool:
+    """The undo on the unsubscribe page (same signed link): the newsletter is on again.
+    Idempotent: True only when it was off."""
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, newsletter=False).update(newsletter=True)
+        if changed:
+            audit_record(
+                action="shop.newsletter_resubscribed",
+                actor=user,
+                target=user,
+                request=request,
+                details={"via": "unsubscribe link"},
+            )
+    user.newsletter = True
     return bool(changed)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop import views
+from shop import unsubscribe, views
 
 app_name = "shop"
 
@@ -15,5 +15,5 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.order_list, name="order-list"),
     path("orders/<int:pk>/", views.order_detail, name="order-detail"),
-    path("newsletter/unsubscribe/<str:token>/", views.newsletter_unsubscribe, name="newsletter-unsubscribe"),
+    path("newsletter/unsubscribe/<str:token>/", unsubscribe.newsletter_unsubscribe, name="newsletter-unsubscribe"),
 ]

@@ -177,16 +177,19 @@ def test_the_subject_and_text_are_translated(catalogue, mailoutbox):
     assert "Отписаться одним нажатием" in message.alternatives[0][0]
 
 
-# --- One-click unsubscribe -----------------------------------------------------------------
+# --- Unsubscribe (the page itself: test_newsletter_unsubscribe.py) ---------------------------
 
 
-def test_the_link_unsubscribes_on_get_idempotently_and_next_week_brings_nothing(client, catalogue, mailoutbox):
+def test_the_links_page_button_unsubscribes_idempotently_and_next_week_brings_nothing(client, catalogue, mailoutbox):
     reader = subscriber()
     newsletter.newsletter_send_weekly(now=MONDAY)
     path = _unsubscribe_path(mailoutbox[0])
 
-    first = client.get(path)
-    second = client.get(path)
+    opened = client.get(path)
+    reader.refresh_from_db()
+    assert opened.status_code == 200 and reader.newsletter is True  # opening the link changes nothing
+    first = client.post(path, {"action": "unsubscribe"})
+    second = client.post(path, {"action": "unsubscribe"})
 
     assert first.status_code == second.status_code == 200
     assert reader.email in first.content.decode()
