@@ -22,10 +22,8 @@ install: $(VENV)/.installed node_modules/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py fill --if-empty
-	@echo "Agora: http://127.0.0.1:8000  (run_cron.py runs the scheduled jobs beside the server)"
-	@trap 'kill 0' INT TERM EXIT; \
-		$(PY) run_cron.py & \
-		$(PY) manage.py runserver 127.0.0.1:8000
+	@# One launcher for the server and run_cron.py: Ctrl-C stops both and ends with exit code 0.
+	@$(PY) manage.py run_local 127.0.0.1:8000
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Broker-less scheduler for the embedded mode: runs the jobs of ``core.schedule`` when due.
 
-    python run_cron.py          loop forever, running each job when its schedule fires
+    python run_cron.py          loop forever, running each job when its schedule fires; prints
+                                only the runs that did something (a count above zero) and failures
     python run_cron.py --once   run every job that is due now, once, and exit
     python run_cron.py --list   print the schedule
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.db import close_old_connections
 
-    from core.jobs import run_due_jobs
+    from core.jobs import describe_result, run_due_jobs, run_due_jobs_reporting
     from core.schedule import JOBS
 
     if args.list:
@@ -54,17 +55,25 @@ def main(argv: list[str] | None = None) -> int:
 
     # run_cron lives and dies with the embedded server (make run): site previews that a previous
     # run of it left behind end now, and this run's end with it.
-    print(f"run_cron: previews reclaimed: {previews_reclaim()}", flush=True)
+    reclaimed = previews_reclaim()
+    if reclaimed:
+        print(f"run_cron: previews reclaimed: {reclaimed}", flush=True)
     print(f"run_cron: {len(JOBS)} jobs, checking every {args.interval:g} s", flush=True)
     while not stopping:
         close_old_connections()
-        for name in run_due_jobs():
-            print(f"run_cron: ran {name}", flush=True)
+        # Silent when nothing happened: the console of `make run` stays readable.
+        for outcome in run_due_jobs_reporting():
+            if outcome.error is not None:
+                print(f"run_cron: {outcome.name} failed: {outcome.error!r}", flush=True)
+            elif outcome.did_something:
+                print(f"run_cron: {outcome.name}: {describe_result(outcome.result)}", flush=True)
         deadline = time.monotonic() + args.interval
         while not stopping and time.monotonic() < deadline:
             time.sleep(0.5)
     close_old_connections()
-    print(f"run_cron: previews stopped at shutdown: {previews_shutdown()}", flush=True)
+    stopped = previews_shutdown()
+    if stopped:
+        print(f"run_cron: previews stopped at shutdown: {stopped}", flush=True)
     return 0
 
 

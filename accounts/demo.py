@@ -1,5 +1,6 @@
 """Demo accounts for `fill`: one or more per role, with known passwords."""
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -9,7 +10,8 @@ from accounts.models import User
 DEMO_PASSWORD = "Demo$Pass1"  # noqa: S105 - a published demo password, printed by `fill`
 
 DEMO_USERS = [
-    # username, last, first, middle, group, is_staff ("superuser" also makes a superuser)
+    # username, last, first, middle, group, is_staff ("superuser": a staff superuser where the
+    # DEMO_SUPERUSER setting allows it, local mode only; elsewhere an ordinary user)
     ("owner", "Ivanov", "Oleg", "Sergeevich", "user", "superuser"),
     ("manager", "Petrova", "Maria", "Ivanovna", "manager", True),
     ("blogger", "Sidorov", "Ivan", "Petrovich", "blog_manager", True),
@@ -25,6 +27,8 @@ def fill(*, scale: int, stdout) -> None:
     for index in range(total):
         if index < len(DEMO_USERS):
             username, last, first, middle, group, staff = DEMO_USERS[index]
+            if staff == "superuser" and not settings.DEMO_SUPERUSER:
+                staff = False
         else:
             username, last, first, middle, group, staff = (
                 f"user{index:05d}",
@@ -54,10 +58,11 @@ def fill(*, scale: int, stdout) -> None:
             user.groups.add(Group.objects.get_or_create(name="user")[0])
             if group != "user":
                 user.groups.add(Group.objects.get_or_create(name=group)[0])
-        created.append((username, group))
+        created.append((username, "superuser" if user.is_superuser else group))
     if created:
         stdout.write(f"Demo users (password {DEMO_PASSWORD}):")
         for username, group in created[: len(DEMO_USERS)]:
-            stdout.write(f"  {username:<10} {group:<13} login: {username}@example.com")
+            admin = "  (staff superuser: /admin/)" if group == "superuser" else ""
+            stdout.write(f"  {username:<10} {group:<13} login: {username}@example.com{admin}")
         if len(created) > len(DEMO_USERS):
             stdout.write(f"  … and {len(created) - len(DEMO_USERS)} more demo users")

@@ -381,6 +381,9 @@ HOME_SECTIONS = [
     "mailings.sections.SECTION",
     "blog.sections.SECTION",
 ]
+# Whether `fill` makes the demo "owner" a staff superuser (published password): local mode only
+# (config/settings/local.py); production settings force it off.
+DEMO_SUPERUSER = False
 # (scale=..., stdout=...) demo data for `manage.py fill`, in dependency order.
 DEMO_FILLERS = [
     "accounts.demo.fill",

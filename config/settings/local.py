@@ -7,6 +7,8 @@ from .base import BASE_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SERVE_PUBLIC_MEDIA = env.bool("SERVE_PUBLIC_MEDIA", default=True)
+# `fill` makes the demo "owner" a staff superuser, so a newcomer can open /admin/ at once.
+DEMO_SUPERUSER = env.bool("DJANGO_DEMO_SUPERUSER", default=True)
 
 
 def _local_secret_key() -> str:

@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+# Never a superuser with the published demo password, whatever the environment says.
+DEMO_SUPERUSER = False
 # No default: the server refuses to start without a real key.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")

@@ -67,7 +67,9 @@ def snapshot() -> dict:
 
 
 @pytest.mark.django_db
-def test_fill_creates_demo_users_in_every_role_and_prints_the_password_once():
+def test_fill_creates_demo_users_in_every_role_and_prints_the_password_once(settings):
+    settings.DEMO_SUPERUSER = True  # as in local mode (config/settings/local.py)
+
     output = run("fill")
 
     assert output.count(DEMO_PASSWORD) == 1

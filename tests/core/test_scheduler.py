@@ -186,6 +186,8 @@ def test_run_cron_loop_runs_jobs_and_stops_cleanly_on_sigterm():
     import signal
     import time
 
+    old = AuditEvent.objects.create(action="x")
+    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
     process = _run_cron_process("--interval", "0.5")
     deadline = time.monotonic() + 60
     while JobRun.objects.filter(last_status="ok").count() < len(JOBS) and time.monotonic() < deadline:
@@ -194,7 +196,46 @@ def test_run_cron_loop_runs_jobs_and_stops_cleanly_on_sigterm():
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert JobRun.objects.filter(last_status="ok").count() == len(JOBS)
-    assert "run_cron: ran core.purge_audit_events" in stdout
+    # Only a job that did something is printed (so a registration email stays easy to find).
+    assert "run_cron: core.purge_audit_events: 1" in stdout
+    assert "accounts.lift_expired_blocks" not in stdout and "previews" not in stdout
+    assert "Scheduled job accounts.lift_expired_blocks finished" not in stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_cron_loop_reports_a_failing_job():
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", FAILING_JOB_RUNNER],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **child_database_env()},
+    )
+    deadline = time.monotonic() + 60
+    while not JobRun.objects.filter(last_status="failed").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "run_cron: accounts.lift_expired_blocks failed: RuntimeError('boom')" in stdout
+
+
+# run_cron.py's loop with one job replaced by one that raises.
+FAILING_JOB_RUNNER = """
+import sys
+import django
+django.setup()
+import accounts.jobs
+def explode():
+    raise RuntimeError("boom")
+accounts.jobs.lift_expired_blocks = explode
+import run_cron
+sys.exit(run_cron.main(["--interval", "0.5"]))
+"""
 
 
 def test_the_job_runner_writes_only_through_core_services():
