@@ -50,7 +50,7 @@ def test_mailings_and_messages_are_not_deleted_in_the_admin(client, superuser, m
 
 def test_bulk_disable_goes_through_the_service(client, superuser, django_capture_on_commit_callbacks):
     active = MailingFactory(status=Mailing.Status.RUNNING)
-    already = MailingFactory(is_active=False)
+    already = MailingFactory(is_active=False, status=Mailing.Status.STOPPED)
     assert selectors.home_data()["active"] == 1
     client.force_login(superuser)
 
@@ -63,9 +63,9 @@ def test_bulk_disable_goes_through_the_service(client, superuser, django_capture
     assert response.status_code == 302
     active.refresh_from_db()
     already.refresh_from_db()
-    assert (active.is_active, active.disabled_by) == (False, superuser)
+    assert (active.status, active.is_active, active.disabled_by) == (Mailing.Status.STOPPED, False, superuser)
     assert already.disabled_by is None
-    events = AuditEvent.objects.filter(action="mailings.disabled")
+    events = AuditEvent.objects.filter(action="mailings.stopped")
     assert list(events.values_list("actor", "target_id")) == [(superuser.pk, str(active.pk))]
     assert selectors.home_data()["active"] == 0  # the cached section home was refreshed
 
