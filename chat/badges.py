@@ -1,16 +1,16 @@
 """The Chat link's badge in the navigation bar (listed as ``badge`` in chat/sections.py)."""
 
 from django.db.models import F
-from django.http import HttpRequest
 from django.utils.translation import ngettext
 
+from accounts.types import AuthenticatedHttpRequest
 from chat.models import Message
 from core.sections import Badge
 
 
-def unread_messages(request: HttpRequest) -> Badge:
+def unread_messages(request: AuthenticatedHttpRequest) -> Badge:
     """Messages by others the user has not read yet, over all of the user's chats (one query),
-    counted as the chat list counts them per chat."""
+    counted as the chat list counts them per chat. Asked for signed-in users only."""
     count = (
         Message.objects.filter(
             chat__memberships__user=request.user,

@@ -48,7 +48,9 @@ def result_did_something(result: object) -> bool:
 def describe_result(result: object) -> str:
     """A job's result for a log line: a summary's texts and non-zero counts ("week 2026-W48, sent 3")."""
     if isinstance(result, dict):
-        shown = (f"{key} {value}" for key, value in result.items() if isinstance(value, str) or result_did_something(value))
+        shown = (
+            f"{key} {value}" for key, value in result.items() if isinstance(value, str) or result_did_something(value)
+        )
         return ", ".join(shown)
     return str(result)
 

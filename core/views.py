@@ -1,7 +1,7 @@
 import posixpath
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
@@ -10,7 +10,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 from django.views.static import serve
 
 from core.registry import home_sections
@@ -21,13 +20,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", home_page_data())
 
 
-@require_GET
 @never_cache
-def nav_badges(request: HttpRequest) -> JsonResponse:
+def nav_badges(request: HttpRequest) -> HttpResponse:
     """The navigation bar's numbers (``{"chat": {"count": 3, "label": "3 unread messages"}}``), asked
-    by static/js/agora.js on load and every few seconds, so that pages themselves pay no query for them."""
+    by static/js/agora.js on load and every few seconds, so that pages themselves pay no query for them.
+    Anonymous visitors get the API's 401 (the script stops asking), never a redirect to the login page."""
     if not request.user.is_authenticated:
-        return JsonResponse({"code": 403, "message": _("Log in to see this.")}, status=403)
+        return JsonResponse({"code": 401, "message": "Unauthorized"}, status=401)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     badges = {}
     for section in home_sections():
         if section.url_name and section.badge:

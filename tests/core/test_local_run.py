@@ -54,7 +54,11 @@ def test_fill_elsewhere_creates_no_superuser(settings):
 def settings_value(module: str, name: str, **env: str) -> str:
     """A setting as a fresh process with ``module`` as its settings sees it."""
     result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; print(settings.{name})"],
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from django.conf import settings; print(settings.{name})",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -96,7 +100,10 @@ def test_a_job_result_counts_as_work_done_only_with_a_number_above_zero(result, 
 
 
 def test_a_summary_is_described_by_its_texts_and_non_zero_counts():
-    assert describe_result({"week": "2026-W48", "sent": 2, "failed": 0, "skipped": 1}) == "week 2026-W48, sent 2, skipped 1"
+    assert (
+        describe_result({"week": "2026-W48", "sent": 2, "failed": 0, "skipped": 1})
+        == "week 2026-W48, sent 2, skipped 1"
+    )
     assert describe_result(4) == "4"
 
 
@@ -125,7 +132,7 @@ def wait_until_served(port: int, process: subprocess.Popen) -> int:
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
                 return response.status
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)

@@ -127,11 +127,11 @@ def test_pages_name_the_badge_endpoint_for_signed_in_visitors_only_and_never_cou
     assert 'data-nav-badge="chat" hidden' in signed_in and 'data-nav-badge="shop" hidden' in signed_in
 
 
-def test_anonymous_visitors_get_no_badges(client):
+def test_anonymous_visitors_get_no_badges_and_no_redirect(client):
     response = client.get(BADGES)
 
-    assert response.status_code == 403
-    assert response.json()["code"] == 403
+    assert response.status_code == 401
+    assert response.json() == {"code": 401, "message": "Unauthorized"}
     assert "no-store" in response["Cache-Control"]
 
 
@@ -198,3 +198,4 @@ def test_the_badge_endpoint_answers_get_only(client, user):
     response = client.post(BADGES)
 
     assert response.status_code == 405
+    assert response["Allow"] == "GET"

@@ -13,6 +13,7 @@ itself while it runs, as a shell does for a job: Ctrl-C then reaches only this c
 stopped cleanly.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,10 +45,14 @@ class Command(BaseCommand):
 
         terminal = _take_terminal()
         stop = threading.Event()
-        previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         children: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            self.stdout.write(f"Agora: http://{addrport}  (run_cron.py runs the scheduled jobs beside it; Ctrl-C stops both)")
+            self.stdout.write(
+                f"Agora: http://{addrport}  (run_cron.py runs the scheduled jobs beside it; Ctrl-C stops both)"
+            )
             self.stdout.flush()
             for name, command in (("the server", server), ("run_cron.py", cron)):
                 children[name] = subprocess.Popen(command, cwd=base, process_group=0)  # noqa: S603  # nosec B603
@@ -86,10 +91,9 @@ def _take_terminal() -> tuple[int, int] | None:
 def _give_back_terminal(terminal: tuple[int, int] | None) -> None:
     if terminal is not None:
         fd, foreground = terminal
-        try:
+        # OSError: the group that had it (make) has gone, so there is nothing to give back.
+        with contextlib.suppress(OSError):
             os.tcsetpgrp(fd, foreground)
-        except OSError:
-            pass  # the group that had it (make) has gone: nothing to give back
 
 
 def _stop(child: "subprocess.Popen[bytes]") -> None:
@@ -106,7 +110,5 @@ def _stop(child: "subprocess.Popen[bytes]") -> None:
 
 
 def _signal_group(child: "subprocess.Popen[bytes]", sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group has ended already
         os.killpg(child.pid, sig)
-    except ProcessLookupError:
-        pass  # the whole group has ended already
