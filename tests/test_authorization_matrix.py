@@ -78,6 +78,8 @@ PUBLIC_ROUTES = {
     "api-project-tier-list",
     "api-project-tier-detail",
 }
+# Session-authenticated JSON outside /api/ (asked by the pages' scripts): refused as the API refuses.
+JSON_ROUTES = {"core:nav-badges"}
 # The admin's login and logout are our own views (so lock-out, the session cap and audit apply).
 PUBLIC_PATHS = {"/admin/login/", "/admin/logout/"}
 
@@ -97,7 +99,7 @@ class Route:
 
     @property
     def is_api(self) -> bool:
-        return self.path.startswith("/api/")
+        return self.path.startswith("/api/") or self.name in JSON_ROUTES
 
     @property
     def is_admin(self) -> bool:
