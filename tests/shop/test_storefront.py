@@ -15,7 +15,7 @@ from django.utils import timezone
 from shop import selectors, services
 from shop.models import PriceChange
 from shop.views import VIEW_COOKIE
-from tests.factories import CategoryFactory, ProductFactory
+from tests.factories import CategoryFactory, OrderFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 SHOP = reverse("shop:product-list")
@@ -274,3 +274,16 @@ def test_the_product_page_shows_its_picture_or_the_placeholder(signed_in):
     )
     plain_html = signed_in.get(reverse("shop:product-detail", args=[plain.pk])).content.decode()
     assert 'class="product-placeholder' in plain_html
+
+
+def test_recommendation_cards_show_the_picture_or_the_placeholder(signed_in):
+    product = ProductFactory(name="Kettle")
+    pictured, plain = ProductFactory(name="Mug"), ProductFactory(name="Spoon", company="Zinc")
+    pictured.image.save("mug.jpg", ContentFile(b"jpeg"), save=True)
+    OrderFactory(products=[product, pictured, plain])
+
+    html = signed_in.get(reverse("shop:product-detail", args=[product.pk])).content.decode()
+
+    together = html[html.index('id="bought-together"') :]
+    assert f'<img src="{pictured.image.url}"' in together
+    assert '<span class="product-card-placeholder">Z</span>' in together
