@@ -28,6 +28,7 @@ class Migration(migrations.Migration):
                 models.F("is_active"),
                 django.db.models.functions.text.Lower("name"),
                 models.F("id"),
+                include=["name"],
                 name="shop_product_active_lname",
             ),
         ),

@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -287,3 +288,17 @@ def test_recommendation_cards_show_the_picture_or_the_placeholder(signed_in):
     together = html[html.index('id="bought-together"') :]
     assert f'<img src="{pictured.image.url}"' in together
     assert '<span class="product-card-placeholder">Z</span>' in together
+
+
+def test_deep_pages_by_name_walk_the_ids_by_an_index_only_scan_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes (INCLUDE) exist only on PostgreSQL")
+    ProductFactory.create_batch(5)
+    ids = selectors.active_products().order_by(Lower("name"), "id").values_list("pk", flat=True)[2:4]
+    sql, params = ids.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows would be read sequentially
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Only Scan using shop_product_active_lname" in plan, plan
