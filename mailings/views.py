@@ -114,7 +114,6 @@ def _import_refused(request: AuthenticatedHttpRequest, form: ClientImportForm, p
         request,
         "mailings/client_list.html",
         {"page": page, "import_form": form, "import_errors": problems},
-        status=400,
     )
 
 

@@ -1,6 +1,7 @@
 """Mailings in a real browser: a user adds clients (by hand and from CSV), writes a message, creates a
 mailing, sends it now and watches the progress; the emails arrive once each and unsubscribe in one
-click. A blog manager publishes an article that then appears on the section's (cached) home page."""
+click (the link's page asks first). A blog manager publishes an article that then appears on the
+section's (cached) home page."""
 
 import re
 from datetime import timedelta
@@ -77,8 +78,9 @@ def test_clients_message_mailing_send_now_progress_statistics_and_unsubscribe(
     )
     page.locator("#import-form input[type=file]").set_input_files(csv_file)
     page.locator("#import-form button[type=submit]").click()
-    expect(page).to_have_url(f"{server_url}/mailings/clients/")
-    expect(page.locator(".alert-danger")).to_contain_text("Line 3:")
+    expect(page).to_have_url(f"{server_url}/mailings/clients/import/")  # the refused upload's page
+    expect(page.locator("#import-errors")).to_have_count(1)  # one alert for the whole file
+    expect(page.locator("#import-errors")).to_contain_text("Line 3:")
     expect(page.locator(".alert-success")).to_have_count(0)
     expect(page.locator("#client-table tbody tr")).to_have_count(2)
     shot("03-csv-refused")
@@ -143,6 +145,9 @@ def test_clients_message_mailing_send_now_progress_statistics_and_unsubscribe(
 
     # Send now: the run page shows the progress bar at 0 % while the run waits for the worker…
     page.locator("#send-now").click()
+    expect(page.locator("#send-now-confirm")).to_contain_text("goes to 3 clients right now")
+    assert queued == []  # asking sends nothing
+    page.locator("#send-now-yes").click()
     expect(page).to_have_url(re.compile(r"/mailings/runs/\d+/$"))
     expect(page.locator(".alert-success")).to_contain_text("Sending has started.")
     progress = page.locator("#run-progress")
@@ -204,6 +209,9 @@ def test_clients_message_mailing_send_now_progress_statistics_and_unsubscribe(
         maria.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
         maria.on("pageerror", lambda error: console_errors.append(str(error)))
         maria.goto(f"{server_url}{path}")
+        expect(maria.locator("#unsubscribe-question")).to_be_visible()
+        assert not Unsubscribe.objects.exists()  # opening the link only asks
+        maria.locator("#unsubscribe-confirm").click()
         expect(maria.locator("h1")).to_have_text("You are unsubscribed")
         expect(maria.locator("#unsubscribe-done")).to_contain_text("maria@example.org")
         shot("10-unsubscribed", of=maria)
@@ -230,12 +238,15 @@ def test_a_blog_manager_publishes_an_article_that_appears_on_the_mailings_home(
     MailingFactory(owner=other, status=Mailing.Status.RUNNING, recipients=[same_person, only_other])
     ArticleFactory(draft=True, title="An old draft")  # drafts never reach the home page
 
-    # The home page, visited before the article exists, is cached without it.
+    # The home page, visited before the article exists, is cached without it. A manager sees the
+    # platform's totals.
+    manager = UserFactory(roles=["manager"])
+    log_in(manager)
     page.goto(f"{server_url}/mailings/")
     expect(page.locator("h1")).to_have_text("Mailings")
-    expect(page.locator("#stat-mailings")).to_have_text("4")
-    expect(page.locator("#stat-active")).to_have_text("2")
-    expect(page.locator("#stat-clients")).to_have_text("3")
+    expect(page.locator("#platform-mailings")).to_have_text("4")
+    expect(page.locator("#platform-active")).to_have_text("2")
+    expect(page.locator("#platform-clients")).to_have_text("3")
     expect(page.locator("#home-articles")).to_have_count(0)
     shot("01-home-without-articles")
 
@@ -258,15 +269,16 @@ def test_a_blog_manager_publishes_an_article_that_appears_on_the_mailings_home(
     shot("03-article-published")
 
     # The home page now shows it (publishing invalidated the cached pool), and the same numbers.
+    log_in(manager)
     page.goto(f"{server_url}/mailings/")
     cards = page.locator("#home-articles .card")
     expect(cards).to_have_count(1)
     expect(cards.get_by_role("link")).to_have_text("Five subject lines that get opened")
     expect(cards).to_contain_text("Short, concrete and personal")
     expect(page.locator("#home-articles")).not_to_contain_text("An old draft")
-    expect(page.locator("#stat-mailings")).to_have_text("4")
-    expect(page.locator("#stat-active")).to_have_text("2")
-    expect(page.locator("#stat-clients")).to_have_text("3")
+    expect(page.locator("#platform-mailings")).to_have_text("4")
+    expect(page.locator("#platform-active")).to_have_text("2")
+    expect(page.locator("#platform-clients")).to_have_text("3")
     shot("04-home-with-the-article")
 
     cards.get_by_role("link").click()
