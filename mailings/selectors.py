@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -76,8 +76,10 @@ def mailings_visible_to(user: User) -> QuerySet[Mailing]:
 
 def mailing_if_editable(mailing: Mailing) -> QuerySet[Mailing]:
     """The mailing, if nothing of it was sent yet: ``created``, or ``stopped`` without a run."""
+    # NOT EXISTS rather than a join: the update locks this row (FOR UPDATE refuses an outer join).
+    never_sent = ~Exists(MailingRun.objects.filter(mailing=OuterRef("pk")))
     return Mailing.objects.filter(
-        Q(status=Mailing.Status.CREATED) | Q(status=Mailing.Status.STOPPED, runs__isnull=True), pk=mailing.pk
+        Q(status=Mailing.Status.CREATED) | Q(never_sent, status=Mailing.Status.STOPPED), pk=mailing.pk
     )
 
 

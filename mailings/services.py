@@ -447,7 +447,7 @@ def mailing_update(*, mailing: Mailing, actor: User, **fields: Any) -> Mailing:
         raise ValidationError({"is_active": [_("A manager disabled this mailing; only a manager can undo that.")]})
     with transaction.atomic():
         # The scheduler may have claimed the first send since the check above: look again, locked.
-        if not mailing_if_editable(mailing).select_for_update(of=("self",)).exists():
+        if not mailing_if_editable(mailing).select_for_update().exists():
             raise ValidationError(_("A mailing can be edited only before its first send."))
         for key, value in values.items():
             setattr(mailing, key, value)
