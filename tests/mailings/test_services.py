@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
@@ -446,3 +447,28 @@ def test_a_message_in_use_is_not_deleted_and_nothing_is_audited(user):
 
     assert MailMessage.objects.filter(pk=mailing.message_id).exists()
     assert not AuditEvent.objects.filter(action="mailings.message_deleted").exists()
+
+
+def test_the_users_home_numbers_are_cached_per_user_and_cleared_by_their_changes_and_the_sender(
+    user, other_user, django_capture_on_commit_callbacks
+):
+    from mailings import sending
+
+    mailing = MailingFactory(owner=user, recipients=1, status=Mailing.Status.CREATED)
+    assert selectors.home_user_data(user) == {"mailings": 1, "active": 0, "clients": 1}
+    assert selectors.home_user_data(other_user) == {"mailings": 0, "active": 0, "clients": 0}
+    MailingFactory(owner=other_user, recipients=1)  # behind the services' back: the cache still answers
+    assert selectors.home_user_data(other_user)["mailings"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.claim_due_run(mailing_id=mailing.pk, now=timezone.now())  # the scheduler starts it
+    assert selectors.home_user_data(user)["active"] == 1
+    assert selectors.home_user_data(other_user)["mailings"] == 0  # another user's key is left alone
+
+    Mailing.objects.filter(pk=mailing.pk).update(end_at=F("start_at") + timedelta(seconds=1))  # ended
+    sending.expired_mailings_complete(now=timezone.now())  # the job completes it
+    assert selectors.home_user_data(user)["active"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.client_create(owner=other_user, email="new@example.org", full_name="New")
+    assert selectors.home_user_data(other_user) == {"mailings": 1, "active": 0, "clients": 2}
