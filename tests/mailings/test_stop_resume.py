@@ -340,3 +340,34 @@ def test_admin_resume_action_goes_through_the_service(client, superuser, user):
     assert _state(stopped)[:2] == (Mailing.Status.RUNNING, True)
     events = AuditEvent.objects.filter(action="mailings.resumed")
     assert list(events.values_list("actor", "target_id")) == [(superuser.pk, str(stopped.pk))]
+
+
+def test_a_stopped_run_stays_stopped_when_its_lost_delivery_is_found_unknown(user):
+    """Settling a run after a dead sender's delivery turns unknown must not call a stopped run finished."""
+    mailing = MailingFactory(owner=user, recipients=1, status=Mailing.Status.RUNNING)
+    run = MailingRun.objects.create(mailing=mailing, scheduled_for=mailing.start_at, status=MailingRun.Status.STOPPED)
+    attempt = Attempt.objects.create(
+        run=run, mailing=mailing, client=mailing.clients.get(), email="x@example.org", status=Attempt.Status.SENDING
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(attempted_at=timezone.now() - timedelta(days=1))
+
+    assert sending.stalled_attempts_recover() == 1
+
+    run.refresh_from_db()
+    assert run.status == MailingRun.Status.STOPPED
+    assert Attempt.objects.get().status == Attempt.Status.UNKNOWN
+
+
+def test_the_migration_calls_mailings_switched_off_before_stopped(user):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("mailings.migrations.0003_stopped_status")
+    off = MailingFactory(owner=user, recipients=1, is_active=False, status=Mailing.Status.RUNNING)
+    on = MailingFactory(owner=user, recipients=1, status=Mailing.Status.RUNNING)
+    done = MailingFactory(owner=user, recipients=1, is_active=False, status=Mailing.Status.COMPLETED)
+
+    migration.inactive_mailings_stop(apps, None)
+
+    assert [_state(mailing)[0] for mailing in (off, on, done)] == ["stopped", "running", "completed"]
