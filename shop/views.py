@@ -3,7 +3,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,13 +15,12 @@ from django.utils.html import escape, format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.types import AuthenticatedHttpRequest
 from core.api.pagination import KnownCountPaginator
 from core.cache import versioned_get_or_set
-from shop import newsletter, selectors, services
+from shop import selectors, services
 from shop.filters import ORDERINGS, ProductFilter
 from shop.models import Order
 
@@ -298,15 +296,3 @@ def order_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except Order.DoesNotExist:
         raise Http404 from None
     return render(request, "shop/order_detail.html", {**_shop_context(request), "order": order})
-
-
-@csrf_exempt  # RFC 8058 one-click: mail clients POST without a CSRF token; the signed token authorises.
-@require_http_methods(["GET", "POST"])
-def newsletter_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in every newsletter: one click (or the mail client's one-click POST) opts out."""
-    try:
-        user = newsletter.subscriber_from_token(token)
-    except signing.BadSignature:
-        return render(request, "shop/newsletter_unsubscribe.html", {"invalid": True}, status=400)
-    services.newsletter_unsubscribe(user=user, request=request)
-    return render(request, "shop/newsletter_unsubscribe.html", {"email": user.email})
