@@ -2,6 +2,7 @@
 run_local launcher that Ctrl-C stops cleanly."""
 
 import io
+import logging
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from django.conf import settings as django_settings
 from accounts import demo
 from accounts.models import User
 from core.jobs import describe_result, result_did_something
+from core.log_filters import QuietPolling
 from tests.processes import child_database_env
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -177,3 +179,28 @@ def test_when_the_server_cannot_start_run_cron_is_stopped_and_the_command_fails(
 
     assert process.returncode == 1, output
     assert "the server ended with exit code 1; the other was stopped." in output
+
+
+# --- the development server's console --------------------------------------------------------
+
+
+def server_line(request_line: str, status: int) -> logging.LogRecord:
+    return logging.LogRecord("django.server", logging.INFO, __file__, 1, '"%s" %s %s', (request_line, status, 12), None)
+
+
+def test_the_server_console_leaves_out_the_badges_polling_but_keeps_pages_and_errors():
+    quiet = QuietPolling()
+    polled = server_line("GET /nav/badges/ HTTP/1.1", 200)
+    failed = server_line("GET /nav/badges/ HTTP/1.1", 500)
+    failed.status_code = 500
+    page = server_line("GET /shop/ HTTP/1.1", 200)
+
+    assert quiet.filter(polled) is False
+    assert quiet.filter(failed) is True
+    assert quiet.filter(page) is True
+
+
+def test_the_server_logger_uses_the_quiet_filter():
+    handler = logging.getLogger("django.server").handlers[0]
+
+    assert any(isinstance(item, QuietPolling) for item in handler.filters)
