@@ -77,8 +77,10 @@ def test_a_chat_page_highlights_chat_and_the_cached_links_serve_both_sections(cl
     client.force_login(user)
     client.get("/shop/")
 
-    html = client.get(reverse("chat:detail", args=[chat.pk])).content.decode()
+    response = client.get(reverse("chat:detail", args=[chat.pk]))
+    html = response.content.decode()
 
+    assert section_link_renders(response) == 0  # the links rendered for /shop/ serve here too
     assert ACTIVE_CHAT in html
     assert current_links(html) == ["Chat"]
     assert ACTIVE_SHOP not in html
