@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from chat.conf import attachments_per_message
 from chat.models import Attachment, Chat, Membership, Message
 from core.images import image_header_check
 from core.services import audit_record
@@ -308,7 +307,7 @@ def _checked_uploads(uploads: "Sequence[UploadedFile[bytes]]") -> list[Attachmen
     All refusals are reported together (each with its file's name when there are several), so one
     correction is enough and nothing is written while any file is wrong.
     """
-    limit = attachments_per_message()
+    limit = settings.CHAT_ATTACHMENTS_PER_MESSAGE
     if len(uploads) > limit:
         raise ValidationError(
             {

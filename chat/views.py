@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.types import AuthenticatedHttpRequest
 from chat import selectors, services
-from chat.conf import attachments_per_message
 from chat.models import Chat, Message
 from core.parsing import id_or_none
 
@@ -101,7 +100,7 @@ def chat_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "since": since.isoformat(),
             "poll_interval": settings.CHAT_POLL_INTERVAL_MS,
             "max_mb": settings.CHAT_ATTACHMENT_MAX_MB,
-            "max_files": attachments_per_message(),
+            "max_files": settings.CHAT_ATTACHMENTS_PER_MESSAGE,
             "strings": _script_strings(),
             "allowed_types": ",".join(f".{kind}" for kind in settings.CHAT_ATTACHMENT_TYPES),
             "is_archive": bool(before),
@@ -114,7 +113,7 @@ def _script_strings() -> dict[str, str]:
 
     ``%(name)s`` and ``%(error)s`` are left for the script to fill in.
     """
-    limit = attachments_per_message()
+    limit = settings.CHAT_ATTACHMENTS_PER_MESSAGE
     return {
         "tooLarge": _("The file is too large: at most %(mb)s MB.") % {"mb": settings.CHAT_ATTACHMENT_MAX_MB},
         "tooMany": ngettext(

@@ -401,6 +401,8 @@ CHAT_ATTACHMENT_TYPES = env.list(
     "CHAT_ATTACHMENT_TYPES", default=["txt", "pdf", "png", "jpg", "jpeg", "gif", "docx", "xlsx", "zip"]
 )
 CHAT_ATTACHMENT_MAX_MB = env.int("CHAT_ATTACHMENT_MAX_MB", default=16)
+# How many files one message may carry (each within CHAT_ATTACHMENT_MAX_MB).
+CHAT_ATTACHMENTS_PER_MESSAGE = env.int("CHAT_ATTACHMENTS_PER_MESSAGE", default=10)
 CHAT_PAGE_SIZE = 50
 CHAT_POLL_INTERVAL_MS = env.int("CHAT_POLL_INTERVAL_MS", default=1500)
 

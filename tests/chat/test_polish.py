@@ -415,8 +415,8 @@ def test_more_files_than_the_limit_are_refused_before_any_is_stored(chat, bob, p
     assert files_under(private_root) == []
 
 
-def test_the_limit_itself_is_allowed_and_defaults_to_ten(chat, bob, settings):
-    del settings.CHAT_ATTACHMENTS_PER_MESSAGE  # the app's default applies
+def test_the_limit_itself_is_allowed_and_one_more_refused(chat, bob, settings):
+    settings.CHAT_ATTACHMENTS_PER_MESSAGE = 10  # the default in config/settings/base.py
 
     message = services.message_send(chat=chat, author=bob, uploads=[uploaded(f"{n}.txt") for n in range(10)])
     assert message.attachments.count() == 10
