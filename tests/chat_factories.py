@@ -4,6 +4,7 @@ from pathlib import Path
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from chat.models import Attachment, Chat, Membership, Message
 from tests.factories import UserFactory
@@ -54,3 +55,13 @@ def files_under(root) -> list[str]:
     """Every file below ``root`` (relative paths, sorted): what is really on disk."""
     root = Path(root)
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()) if root.exists() else []
+
+
+# The chat page's own script asks for JSON answers.
+AS_SCRIPT = {"HTTP_ACCEPT": "application/json"}
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chat import services
 from chat.models import Attachment, Chat, Membership, Message
-from tests.chat_factories import ChatFactory, MessageFactory, attachment_in, files_under, uploaded
+from tests.chat_factories import AS_SCRIPT, ChatFactory, MessageFactory, attachment_in, files_under, signed_in, uploaded
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,36 +30,6 @@ def private_root(settings, tmp_path) -> Path:
     settings.CHAT_ATTACHMENT_TYPES = ["txt", "png", "pdf"]
     settings.CHAT_ATTACHMENT_MAX_MB = 1
     return settings.PRIVATE_MEDIA_ROOT
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(username="owner")
-
-
-@pytest.fixture
-def bob():
-    return UserFactory(username="bob")
-
-
-@pytest.fixture
-def carol():
-    return UserFactory(username="carol")
-
-
-@pytest.fixture
-def chat(owner, bob):
-    return ChatFactory(created_by=owner, members=[bob], title="Team")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-# The page's own script asks for JSON answers.
-AS_SCRIPT = {"HTTP_ACCEPT": "application/json"}
 
 
 def detail(chat) -> str:

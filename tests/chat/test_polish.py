@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 from PIL import Image
@@ -18,7 +17,7 @@ from rest_framework.test import APIClient
 from chat import demo, services
 from chat.models import Attachment, Chat, Membership, Message
 from chat.templatetags.chat_text import message_html
-from tests.chat_factories import ChatFactory, MessageFactory, files_under, uploaded
+from tests.chat_factories import AS_SCRIPT, MessageFactory, files_under, signed_in, uploaded
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,35 +32,6 @@ def private_root(settings, tmp_path) -> Path:
     settings.CHAT_ATTACHMENT_TYPES = ["txt", "png", "pdf", "jpg"]
     settings.CHAT_ATTACHMENT_MAX_MB = 1
     return settings.PRIVATE_MEDIA_ROOT
-
-
-@pytest.fixture
-def owner():
-    return UserFactory(username="owner", first_name="Olga", last_name="Owen")
-
-
-@pytest.fixture
-def bob():
-    return UserFactory(username="bob", first_name="Bob", last_name="Orlov")
-
-
-@pytest.fixture
-def carol():
-    return UserFactory(username="carol")
-
-
-@pytest.fixture
-def chat(owner, bob):
-    return ChatFactory(created_by=owner, members=[bob], title="Team")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-AS_SCRIPT = {"HTTP_ACCEPT": "application/json"}
 
 
 def png_bytes(size: tuple[int, int] = (8, 6)) -> bytes:

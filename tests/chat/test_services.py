@@ -171,26 +171,6 @@ def test_an_ambiguous_case_insensitive_name_is_unknown():
 # --- Members ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def owner():
-    return UserFactory(username="owner")
-
-
-@pytest.fixture
-def bob():
-    return UserFactory(username="bob")
-
-
-@pytest.fixture
-def carol():
-    return UserFactory(username="carol")
-
-
-@pytest.fixture
-def chat(owner, bob):
-    return ChatFactory(created_by=owner, members=[bob], title="Team")
-
-
 def test_any_member_adds_people_and_those_already_in_are_left_alone(chat, bob, carol):
     UserFactory(username="dave")
 
