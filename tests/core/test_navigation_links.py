@@ -8,9 +8,10 @@ from django.conf import settings
 from django.test import RequestFactory
 from django.urls import reverse
 
-from chat.badges import unread_messages
+from chat.badges import UNREAD_BADGE_CAP, unread_messages
 from chat.models import Membership
 from core import context_processors
+from core.sections import Badge
 from shop.badges import cart_items
 from shop.models import CartItem
 from tests.chat_factories import ChatFactory, MessageFactory
@@ -213,3 +214,16 @@ def test_the_badge_endpoint_answers_get_only(client, user):
 
     assert response.status_code == 405
     assert response["Allow"] == "GET"
+
+
+def test_the_unread_badge_stops_counting_at_its_cap(user, django_assert_num_queries):
+    chat = ChatFactory(members=[user])
+    MessageFactory.create_batch(UNREAD_BADGE_CAP + 5, chat=chat)
+    request = RequestFactory().get(BADGES)
+    request.user = user
+
+    with django_assert_num_queries(1) as queries:
+        badge = unread_messages(request)
+
+    assert badge == Badge(UNREAD_BADGE_CAP, "More than 99 unread messages")
+    assert f"LIMIT {UNREAD_BADGE_CAP}" in queries.captured_queries[0]["sql"]
