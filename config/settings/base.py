@@ -470,6 +470,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
+        # Django's default config gives "django" a console handler of its own under DEBUG, which printed
+        # every line twice beside the root handler; no ADMINS are configured, so mail_admins sent nothing.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # runserver's request log without the navigation badges' polling (core.log_filters).
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
