@@ -95,8 +95,8 @@ def test_bulk_email_carries_the_one_click_unsubscribe_headers_and_footer(sink):
     email = sink.messages_to("a@x.org")[0]
     assert email["List-Unsubscribe"] == f"<{LINK}>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert f"Unsubscribe with one click: {LINK}" in email.get_body(("plain",)).get_content()
-    assert f'<a href="{LINK}">Unsubscribe with one click</a>' in email.get_body(("html",)).get_content()
+    assert f"Unsubscribe from these emails: {LINK}" in email.get_body(("plain",)).get_content()
+    assert f'<a href="{LINK}">Unsubscribe from these emails</a>' in email.get_body(("html",)).get_content()
 
 
 def test_the_footer_escapes_the_reason_in_html_only():

@@ -174,7 +174,7 @@ def test_the_subject_and_text_are_translated(catalogue, mailoutbox):
     [message] = mailoutbox
     assert message.subject == "Новое в магазине Agora на этой неделе"
     assert "Новинки магазина:" in message.body
-    assert "Отписаться одним нажатием" in message.alternatives[0][0]
+    assert "Отписаться от этих писем" in message.alternatives[0][0]
 
 
 # --- Unsubscribe (the page itself: test_newsletter_unsubscribe.py) ---------------------------
