@@ -14,3 +14,13 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 5.0, message: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         time.sleep(0.05)
+
+
+# The viewports every page is looked at in: the desktop the tests start with, and a phone.
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_width(page) -> bool:
+    """Whether the page shows without horizontal scrolling at its current viewport."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))

@@ -7,14 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from tests.e2e.helpers import wait_for
+from tests.e2e.helpers import PHONE, fits_width, wait_for
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.e2e
 
 STRONG = "Strong$Pass7"
-PHONE_SIZE = {"width": 390, "height": 844}
-NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def fill(page, **values: str) -> None:
@@ -60,8 +58,8 @@ def test_registration_with_several_bad_fields_shows_all_errors_at_once(page, ser
     expect(page.locator("#id_phone")).to_have_attribute("inputmode", "tel")
     shot("01-register-errors")
 
-    page.set_viewport_size(PHONE_SIZE)
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    page.set_viewport_size(PHONE)
+    assert fits_width(page)
     shot("02-register-errors-390")
 
     assert User.objects.count() == 1
@@ -100,8 +98,8 @@ def test_phone_in_8_form_is_accepted_and_the_code_lands_signed_in_on_home(
     expect(page.locator("#id_phone")).to_have_value("+79125551234")
     expect(page.locator("#id_birth_date")).to_have_attribute("autocomplete", "bday")
     shot("01-profile")
-    page.set_viewport_size(PHONE_SIZE)
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    page.set_viewport_size(PHONE)
+    assert fits_width(page)
     shot("02-profile-390")
     assert console_errors == []
 
@@ -115,8 +113,8 @@ def test_the_login_page_says_why_when_the_shop_is_opened_anonymously(page, serve
     expect(page.locator("#id_login")).to_have_attribute("autocomplete", "username")
     expect(page.locator("#id_password")).to_have_attribute("autocomplete", "current-password")
     shot("01-login-reason")
-    page.set_viewport_size(PHONE_SIZE)
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    page.set_viewport_size(PHONE)
+    assert fits_width(page)
     shot("02-login-reason-390")
 
     fill(page, login=user.username, password=PASSWORD)

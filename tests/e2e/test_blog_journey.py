@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from blog.models import Article
 from tests.blog.factories import ArticleFactory
+from tests.e2e.helpers import fits_width
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -94,7 +95,7 @@ def test_a_blog_manager_writes_and_publishes_an_article_and_a_reader_opens_it(
     # The reader's small screen: the picture and text fit.
     reader_page.set_viewport_size({"width": 390, "height": 844})
     reader_page.reload()
-    assert reader_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(reader_page)
     shot("08-reader-article-phone", of=reader_page)
 
     assert console_errors == []

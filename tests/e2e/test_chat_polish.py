@@ -16,13 +16,12 @@ from playwright.sync_api import expect
 from chat import services
 from chat.models import Chat, Membership, Message
 from tests.chat_factories import ChatFactory
+from tests.e2e.helpers import DESKTOP, PHONE, fits_width
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
 
 LIVE_MS = 4_000
-PHONE = {"width": 390, "height": 844}
-NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def bubble(page, text: str):
@@ -129,7 +128,7 @@ def test_the_people_picker_finds_people_as_you_type_and_works_by_keyboard(
     search.fill("")
     search.press_sequentially("bo")
     expect(options.first).to_be_visible()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_width(page)
     shot("03-picker-list-390")
     search.press("Escape")
     search.fill("")
@@ -140,7 +139,7 @@ def test_the_people_picker_finds_people_as_you_type_and_works_by_keyboard(
     assert set(chat.members.values_list("username", flat=True)) == {"alice", "bob", "carol"}
 
     # Adding members: present members are not offered.
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     page.goto(f"{server_url}/chat/{chat.pk}/edit/")
     add = page.get_by_label("Usernames")
     add.press_sequentially("bo")
@@ -149,7 +148,7 @@ def test_the_people_picker_finds_people_as_you_type_and_works_by_keyboard(
     add.press("Enter")
     shot("04-add-members-1280")
     page.set_viewport_size(PHONE)
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_width(page)
     shot("05-add-members-390")
     page.locator("#add-members-form button[type=submit]").click()
     expect(page.locator(".alert-success")).to_contain_text("Added: bobby.")
@@ -281,11 +280,11 @@ def test_the_chat_page_sends_with_enter_keeps_lines_links_images_avatars_and_ask
     page.set_viewport_size(PHONE)
     page.reload()
     expect(page.locator("img.attachment-thumb")).to_be_visible()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_width(page)
     shot("04-chat-page-390")
     page.locator("#messages .chat-message").filter(has_text="Back by 18:00").locator(".delete-link").click()
     expect(page.locator("#delete-dialog-cancel")).to_be_focused()
-    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    assert fits_width(page)
     shot("05-delete-dialog-390")
     assert console_errors == []
 

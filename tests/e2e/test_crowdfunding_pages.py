@@ -11,12 +11,10 @@ from tests.crowdfunding.factories import (
     project_active,
     project_make,
 )
+from tests.e2e.helpers import DESKTOP, PHONE
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 def test_the_budget_preview_follows_the_authors_typing_without_a_reload(page, server_url, log_in, shot, console_errors):

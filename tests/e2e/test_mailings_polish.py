@@ -12,16 +12,11 @@ from playwright.sync_api import expect
 
 from mailings import sending, services
 from mailings.models import Mailing, MailingRun, Unsubscribe
+from tests.e2e.helpers import DESKTOP, PHONE, fits_width
 from tests.factories import UserFactory
 from tests.mailings.factories import ClientFactory, MailingFactory, MailMessageFactory
 
 pytestmark = pytest.mark.e2e
-
-PHONE = {"width": 390, "height": 844}
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_stop_resume_delete_and_send_now_confirm(page, server_url, shot, console_errors, log_in, monkeypatch):
@@ -54,8 +49,8 @@ def test_stop_resume_delete_and_send_now_confirm(page, server_url, shot, console
     shot("02-detail-stopped")
     page.set_viewport_size(PHONE)
     shot("03-detail-stopped-390")
-    assert no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    assert fits_width(page)
+    page.set_viewport_size(DESKTOP)
 
     # Resume: running again, the next send a week after the last slot, from now on.
     page.locator("#resume-mailing").click()
@@ -71,8 +66,8 @@ def test_stop_resume_delete_and_send_now_confirm(page, server_url, shot, console
     shot("04-send-now-confirm")
     page.set_viewport_size(PHONE)
     shot("05-send-now-confirm-390")
-    assert no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    assert fits_width(page)
+    page.set_viewport_size(DESKTOP)
     page.locator("#send-now-cancel").click()
     expect(page.locator("#mailing-status")).to_have_text("Running")
     assert queued == []
@@ -90,8 +85,8 @@ def test_stop_resume_delete_and_send_now_confirm(page, server_url, shot, console
     shot("06-list-with-a-stopped-mailing")
     page.set_viewport_size(PHONE)
     shot("07-list-390")
-    assert no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    assert fits_width(page)
+    page.set_viewport_size(DESKTOP)
     page.goto(f"{server_url}/mailings/{weekly.pk}/")
     page.locator("#delete-mailing").click()
     expect(page.locator(".alert-info")).to_contain_text("The mailing is deleted.")
@@ -120,7 +115,7 @@ def test_home_shows_own_numbers_and_platform_totals_to_managers_only(
     shot("01-home-owner")
     page.set_viewport_size(PHONE)
     shot("02-home-owner-390")
-    assert no_horizontal_scroll(page)
+    assert fits_width(page)
 
     boss = other_page(manager, "manager")
     boss.goto(f"{server_url}/mailings/")
@@ -132,7 +127,7 @@ def test_home_shows_own_numbers_and_platform_totals_to_managers_only(
     shot("03-home-manager", of=boss)
     boss.set_viewport_size(PHONE)
     shot("04-home-manager-390", of=boss)
-    assert boss.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_width(boss)
 
     assert console_errors == []
 
@@ -149,8 +144,8 @@ def test_unsubscribe_page_asks_then_confirms_and_undoes(page, server_url, shot, 
     shot("01-asks")
     page.set_viewport_size(PHONE)
     shot("02-asks-390")
-    assert no_horizontal_scroll(page)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    assert fits_width(page)
+    page.set_viewport_size(DESKTOP)
 
     page.locator("#unsubscribe-confirm").click()
     expect(page.locator("h1")).to_have_text("You are unsubscribed")
@@ -159,7 +154,7 @@ def test_unsubscribe_page_asks_then_confirms_and_undoes(page, server_url, shot, 
     shot("03-unsubscribed")
     page.set_viewport_size(PHONE)
     shot("04-unsubscribed-390")
-    assert no_horizontal_scroll(page)
+    assert fits_width(page)
 
     page.locator("#unsubscribe-undo").click()
     expect(page.locator("h1")).to_have_text("You are subscribed again")

@@ -8,12 +8,10 @@ from playwright.sync_api import expect
 
 from chat.services import chat_create, message_send
 from shop.models import CartItem
+from tests.e2e.helpers import DESKTOP, PHONE, fits_width
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
-
-PHONE = {"width": 390, "height": 844}
-NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def test_the_current_section_is_highlighted_on_each_of_its_pages(page, server_url, log_in, shot, console_errors):
@@ -39,7 +37,7 @@ def test_the_current_section_is_highlighted_on_each_of_its_pages(page, server_ur
     page.locator(".navbar-toggler").click()
     expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     expect(navbar.get_by_role("link", name="Chat", exact=True)).to_have_class(re.compile(r"\bactive\b"))
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    assert fits_width(page)
     shot("03-chat-390")
     assert console_errors == []
 
@@ -76,7 +74,7 @@ def test_badges_appear_without_a_reload_when_a_message_arrives_and_the_cart_fill
     page.locator(".navbar-toggler").click()
     expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     expect(chat_badge).to_be_visible()
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    assert fits_width(page)
     shot("02-badges-390")
 
     # Reading the chat clears its badge on the next poll.
@@ -99,12 +97,12 @@ def test_anonymous_visitors_ask_for_no_badges(page, server_url, console_errors):
 
 def both_widths(page, shot, name: str) -> None:
     """Screenshots at 1280 and 390 px; at 390 px nothing scrolls sideways."""
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     shot(f"{name}-1280")
     page.set_viewport_size(PHONE)
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    assert fits_width(page)
     shot(f"{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
 
 
 def test_error_pages_are_branded_and_say_what_to_do(page, server_url, log_in, shot):
@@ -155,5 +153,5 @@ def test_an_error_page_in_russian(page, server_url, shot):
     expect(page.locator("#error-home")).to_have_text("На главную")
     shot("01-404-ru-1280")
     page.set_viewport_size(PHONE)
-    assert page.evaluate(NO_HORIZONTAL_SCROLL)
+    assert fits_width(page)
     shot("02-404-ru-390")

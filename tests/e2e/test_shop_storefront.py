@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from shop import demo_images
 from shop.models import PriceChange, Product
 from shop.services import price_adjustment_start
+from tests.e2e.helpers import PHONE, fits_width
 from tests.factories import CategoryFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
-NARROW = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -52,10 +52,6 @@ def storefront():
 
 def card(page, product: Product):
     return page.locator(f"#product-grid .product-card[data-product='{product.pk}']")
-
-
-def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def inside_the_width(page, locator) -> bool:
@@ -139,11 +135,11 @@ def test_at_390_px_name_price_and_add_stay_visible_in_both_views(
 ):
     galaxy = storefront["galaxy"]
     log_in(UserFactory())
-    page.set_viewport_size(NARROW)
+    page.set_viewport_size(PHONE)
 
     page.goto(f"{server_url}/shop/?view=grid")
     expect(page.locator("#product-grid .product-card")).to_have_count(6)
-    assert no_horizontal_scroll(page)
+    assert fits_width(page)
     for product in storefront.values():
         item = card(page, product)
         item.scroll_into_view_if_needed()
@@ -160,7 +156,7 @@ def test_at_390_px_name_price_and_add_stay_visible_in_both_views(
     page.locator("#view-table").click()
     rows = page.locator("#product-table tbody tr")
     expect(rows).to_have_count(6)
-    assert no_horizontal_scroll(page)
+    assert fits_width(page)
     for index in range(6):
         row = rows.nth(index)
         for part in (row.locator(".product-link"), row.locator(".price"), row.get_by_role("button", name="Add")):
@@ -171,7 +167,7 @@ def test_at_390_px_name_price_and_add_stay_visible_in_both_views(
     page.goto(f"{server_url}/shop/products/{galaxy.pk}/")
     expect(page.locator("#price-chart svg")).to_be_visible()
     assert inside_the_width(page, page.locator("#price-chart svg"))
-    assert no_horizontal_scroll(page)
+    assert fits_width(page)
     shot("03-product-390")
 
     assert console_errors == []
