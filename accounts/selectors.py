@@ -2,6 +2,7 @@
 
 from django.contrib.sessions.models import Session
 from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -24,10 +25,19 @@ def user_by_login(login: str) -> User | None:
 
 
 def user_search(*, query: str = "") -> QuerySet[User]:
-    """Active users, optionally those whose username starts with ``query``."""
+    """Active users, optionally those whose username, first name or last name starts with ``query``
+    (people pickers: typing "Olg" finds Olga whatever her username)."""
     users = User.objects.filter(is_active=True).order_by("username", "id")
-    if query:
-        users = users.filter(username__istartswith=query.strip())
+    prefix = query.strip().lower()
+    if prefix:
+        # lower() on both sides rather than LIKE's own folding, which is ASCII-only on SQLite.
+        users = users.alias(
+            username_lower=Lower("username"), first_name_lower=Lower("first_name"), last_name_lower=Lower("last_name")
+        ).filter(
+            Q(username_lower__startswith=prefix)
+            | Q(first_name_lower__startswith=prefix)
+            | Q(last_name_lower__startswith=prefix)
+        )
     return users
 
 

@@ -1018,14 +1018,25 @@ def test_users_list_shows_public_data_of_active_users_only(user_api_client, user
 
 
 def test_users_list_searches_by_username_prefix(user_api_client):
-    anna = UserFactory(username="anna.k")
-    annette = UserFactory(username="Annette")
-    UserFactory(username="joanna")
-    UserFactory(username="anna.x", is_active=False)
+    quinn = UserFactory(username="quinn.k")
+    quinnette = UserFactory(username="Quinnette")
+    UserFactory(username="joquinn")
+    UserFactory(username="quinn.x", is_active=False)
 
-    response = user_api_client.get(USERS, {"search": "ann"})
+    response = user_api_client.get(USERS, {"search": "quin"})
 
-    assert {row["id"] for row in response.json()["results"]} == {anna.pk, annette.pk}
+    assert {row["id"] for row in response.json()["results"]} == {quinn.pk, quinnette.pk}
+
+
+def test_users_list_also_finds_first_and_last_name_prefixes_in_any_alphabet(user_api_client):
+    olga = UserFactory(username="o.k", first_name="Ольга", last_name="Owen")
+    orlov = UserFactory(username="bob", first_name="Bob", last_name="ольхин")
+    UserFactory(username="carol", first_name="Carol", last_name="Вольская")  # "оль" inside, not at the start
+    UserFactory(username="gone", first_name="Ольга", is_active=False)
+
+    response = user_api_client.get(USERS, {"search": " ОЛЬ "})
+
+    assert {row["id"] for row in response.json()["results"]} == {olga.pk, orlov.pk}
 
 
 def test_users_list_is_paginated_twenty_by_default(user_api_client):
