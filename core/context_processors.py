@@ -27,9 +27,7 @@ def _rendered_links() -> tuple[str, tuple[tuple[str, str], ...]]:
         sections = [section for section in home_sections() if section.url_name]
         # A section's pages are the ones under the first segment of its URL ("/shop/" for all the shop).
         prefixes = tuple(
-            (reverse(section.url_name).removeprefix(key[2]).split("/", 1)[0], section.key)
-            for section in sections
-            if section.url_name
+            (reverse(section.url_name).removeprefix(key[2]).split("/", 1)[0], section.key) for section in sections
         )
         html = render_to_string("partials/nav_sections.html", {"nav_sections": sections})
         cached = _section_links[key] = (html, tuple((f"{key[2]}{first}/", name) for first, name in prefixes if first))

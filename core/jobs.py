@@ -38,9 +38,7 @@ def result_did_something(result: object) -> bool:
     texts in a summary (the newsletter's week) say nothing by themselves."""
     if isinstance(result, dict):
         return any(result_did_something(value) for value in result.values() if not isinstance(value, str))
-    if isinstance(result, bool) or result is None:
-        return bool(result)
-    if isinstance(result, int | float):
+    if isinstance(result, int | float):  # booleans too: True counts as 1
         return result > 0
     return bool(result)
 

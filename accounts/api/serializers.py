@@ -55,7 +55,8 @@ class AllErrorsMixin:
         return attrs
 
     def service_errors(self, attrs: dict[str, Any], *, skip: set[str]) -> dict[str, list[str]]:
-        raise NotImplementedError
+        """What the service would refuse among ``attrs`` (every serializer using the mixin says)."""
+        raise NotImplementedError(f"{type(self).__name__} uses AllErrorsMixin without service_errors()")
 
 
 class RegisterSerializer(AllErrorsMixin, serializers.Serializer):
