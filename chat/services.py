@@ -301,26 +301,22 @@ def _checked_upload(upload: "UploadedFile[bytes]") -> tuple[str, str]:
     return name, (upload.content_type or "application/octet-stream")[:100]
 
 
+def attachments_limit_message() -> str:
+    """What a message with too many files is told (the page's script says it before sending too)."""
+    limit = settings.CHAT_ATTACHMENTS_PER_MESSAGE
+    return ngettext(
+        "A message may carry at most %(count)s file.", "A message may carry at most %(count)s files.", limit
+    ) % {"count": limit}
+
+
 def _checked_uploads(uploads: "Sequence[UploadedFile[bytes]]") -> list[Attachment]:
     """Unsaved attachments for the uploads, once every one of them has passed the checks.
 
     All refusals are reported together (each with its file's name when there are several), so one
     correction is enough and nothing is written while any file is wrong.
     """
-    limit = settings.CHAT_ATTACHMENTS_PER_MESSAGE
-    if len(uploads) > limit:
-        raise ValidationError(
-            {
-                "file": [
-                    ngettext(
-                        "A message may carry at most %(count)s file.",
-                        "A message may carry at most %(count)s files.",
-                        limit,
-                    )
-                    % {"count": limit}
-                ]
-            }
-        )
+    if len(uploads) > settings.CHAT_ATTACHMENTS_PER_MESSAGE:
+        raise ValidationError({"file": [attachments_limit_message()]})
     attachments: list[Attachment] = []
     errors: list[str] = []
     for upload in uploads:

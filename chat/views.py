@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -113,13 +112,9 @@ def _script_strings() -> dict[str, str]:
 
     ``%(name)s`` and ``%(error)s`` are left for the script to fill in.
     """
-    limit = settings.CHAT_ATTACHMENTS_PER_MESSAGE
     return {
         "tooLarge": _("The file is too large: at most %(mb)s MB.") % {"mb": settings.CHAT_ATTACHMENT_MAX_MB},
-        "tooMany": ngettext(
-            "A message may carry at most %(count)s file.", "A message may carry at most %(count)s files.", limit
-        )
-        % {"count": limit},
+        "tooMany": services.attachments_limit_message(),
         "named": _("%(name)s: %(error)s"),
         "network": _("The message was not sent: no connection. Try again."),
         "failed": _("Something went wrong. Try again."),
